@@ -1,0 +1,1 @@
+//! Server-side Table conversion for kubectl (being written).
