@@ -1,1 +1,125 @@
-//! peapod apiserver
+//! The peapod API server: the Kubernetes REST API over HTTPS, backed by the store.
+//!
+//! Map: `registry` (what is served) → `request` (path → target) → `handlers` (verbs) →
+//! `admission` (policy crate: defaults, validation) → `objects` (store encoding).
+//! `discovery`, `openapi`, `tables` serve kubectl; `pki`, `auth`, `listener` secure it.
+
+mod admission;
+pub mod auth;
+mod body;
+mod bootstrap;
+mod discovery;
+mod errors;
+mod filter;
+mod handlers;
+mod listener;
+mod metrics;
+mod object;
+mod objects;
+mod openapi;
+pub mod pki;
+mod query;
+pub mod registry;
+mod request;
+mod respond;
+mod state;
+mod tables;
+mod version;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use peapod_store::SqliteStore;
+
+pub use state::{AppState, SharedState};
+
+pub struct ServerConfig {
+    pub data_dir: PathBuf,
+    pub bind_address: IpAddr,
+    pub port: u16,
+}
+
+/// A running server.
+pub struct Server {
+    pub state: SharedState,
+    pub addr: SocketAddr,
+    pub kubeconfig: PathBuf,
+}
+
+/// Opens the store, makes or loads the PKI, writes the admin kubeconfig, binds and serves.
+pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("create data dir {}", cfg.data_dir.display()))?;
+    let db_dir = cfg.data_dir.join("db");
+    std::fs::create_dir_all(&db_dir)?;
+    let store = SqliteStore::open(&db_dir.join("state.db")).context("open store")?;
+    let pki = pki::Pki::load_or_create(&cfg.data_dir.join("tls"))?;
+
+    let listener = tokio::net::TcpListener::bind((cfg.bind_address, cfg.port))
+        .await
+        .with_context(|| format!("bind {}:{}", cfg.bind_address, cfg.port))?;
+    let addr = listener.local_addr()?;
+    let client_host = if cfg.bind_address.is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        cfg.bind_address
+    };
+    let mut ips = vec![IpAddr::V4(Ipv4Addr::LOCALHOST), client_host];
+    if cfg.bind_address.is_unspecified() {
+        ips.extend(host_addresses());
+    }
+    let hostname = nix_hostname();
+    let serving = pki.issue_server(&["localhost".into(), "kubernetes".into(), "kubernetes.default".into(), "kubernetes.default.svc".into(), hostname], &ips)?;
+    let tls = listener::tls_config(pki.ca_cert_pem(), &serving)?;
+
+    let server_url = format!("https://{}", SocketAddr::new(client_host, addr.port()));
+    let admin = pki.admin()?;
+    let kubeconfig = cfg.data_dir.join("admin.kubeconfig");
+    pki::write_private(&kubeconfig, &pki::kubeconfig(&server_url, pki.ca_cert_pem(), "admin", &admin))?;
+
+    let state: SharedState = Arc::new(AppState {
+        objects: objects::Objects { store: Arc::new(store) },
+        metrics: metrics::Metrics::default(),
+        server_address: SocketAddr::new(client_host, addr.port()).to_string(),
+        data_dir: cfg.data_dir.clone(),
+    });
+    bootstrap::ensure_system_namespaces(&state).await?;
+    bootstrap::spawn_namespace_lifecycle(state.clone());
+
+    let app = Router::new()
+        .fallback(handlers::dispatch)
+        .with_state(state.clone());
+    let tokens = Arc::new(auth::Tokens::default());
+    tokio::spawn(listener::serve(listener, tls, app, tokens));
+    tracing::info!(%server_url, kubeconfig = %kubeconfig.display(), "API server listening");
+    Ok(Server { state, addr, kubeconfig })
+}
+
+fn nix_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// The host's IPv4 addresses (for the serving certificate when bound to all interfaces).
+fn host_addresses() -> Vec<IpAddr> {
+    let Ok(out) = std::fs::read_to_string("/proc/net/fib_trie") else { return vec![] };
+    let mut ips = Vec::new();
+    let mut last: Option<IpAddr> = None;
+    for line in out.lines() {
+        let t = line.trim();
+        if let Some(ip) = t.strip_prefix("|-- ").and_then(|s| s.parse().ok()) {
+            last = Some(ip);
+        } else if t.contains("/32 host LOCAL") {
+            if let Some(ip) = last.take() {
+                if !ips.contains(&ip) {
+                    ips.push(ip);
+                }
+            }
+        }
+    }
+    ips
+}

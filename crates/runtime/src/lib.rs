@@ -1,1 +1,28 @@
-//! peapod runtime
+//! peapod's container runtime: pod sandboxes held by a pause process, containers run by
+//! libcontainer from a per-pod supervisor, CRI logs, exec, volumes and cgroups.
+//!
+//! The node agent drives it through [`Runtime`]; the supervisor side runs in a helper
+//! process started from the same binary ([`helper::run`]).
+
+pub mod cgroups;
+pub mod config;
+pub mod helper;
+pub mod image;
+pub mod logs;
+mod mounts;
+mod paths;
+mod protocol;
+mod runtime;
+mod sandbox_files;
+pub mod spec;
+pub mod status;
+mod supervisor;
+pub mod volumes;
+
+pub use config::*;
+pub use runtime::{
+    ContainerId, ExecOptions, ExecOutput, ExecSession, RecoveryReport, Runtime, Sandbox, SandboxId, SandboxState,
+    SandboxStatus,
+};
+pub use spec::ImageConfig;
+pub use status::{ContainerState, ContainerStatus};

@@ -1,0 +1,131 @@
+//! What must exist and keep existing: the system namespaces, a `default` ServiceAccount in
+//! every namespace, and namespace deletion (empty a Terminating namespace, then remove it).
+
+use std::time::Duration;
+
+use peapod_store::EventType;
+use serde_json::{json, Value};
+
+use crate::handlers::{delete_object, DeleteOptions};
+use crate::objects::decode;
+use crate::registry::{self, ResourceInfo};
+use crate::state::SharedState;
+use crate::object;
+
+pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+fn res(plural: &str) -> &'static ResourceInfo {
+    registry::find("", "v1", plural).expect("core resource is registered")
+}
+
+pub async fn ensure_system_namespaces(state: &SharedState) -> anyhow::Result<()> {
+    for ns in SYSTEM_NAMESPACES {
+        if state.objects.get(res("namespaces"), None, ns).await?.is_none() {
+            let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            match crate::handlers::create_internal(state, res("namespaces"), None, obj).await {
+                Ok(_) => {}
+                Err(e) if e.code == 409 => {}
+                Err(e) => anyhow::bail!("create namespace {ns}: {}", e.message),
+            }
+        }
+        ensure_default_service_account(state, ns).await;
+    }
+    Ok(())
+}
+
+async fn ensure_default_service_account(state: &SharedState, ns: &str) {
+    let sa = res("serviceaccounts");
+    if let Ok(Some(_)) = state.objects.get(sa, Some(ns), "default").await {
+        return;
+    }
+    let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
+    match crate::handlers::create_internal(state, sa, Some(ns), obj).await {
+        Ok(_) => {}
+        Err(e) if e.code == 409 || e.code == 403 || e.code == 404 => {}
+        Err(e) => tracing::warn!(namespace = ns, error = %e.message, "create default service account"),
+    }
+}
+
+/// Watches namespaces: new ones get a default ServiceAccount, deleted ones are emptied.
+pub fn spawn_namespace_lifecycle(state: SharedState) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = namespace_loop(&state).await {
+                tracing::warn!(error = %e, "namespace lifecycle restarting");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+async fn namespace_loop(state: &SharedState) -> anyhow::Result<()> {
+    let nsres = res("namespaces");
+    let prefix = nsres.list_prefix(None);
+    let list = state.objects.store.list(&prefix, None, 0).await?;
+    for kv in &list.kvs {
+        handle_namespace(state, decode(kv).map_err(|e| anyhow::anyhow!(e.message))?);
+    }
+    let mut w = state.objects.store.watch(&prefix, list.revision).await?;
+    while let Some(ev) = w.next().await {
+        let ev = ev?;
+        if ev.kind == EventType::Put {
+            handle_namespace(state, decode(&ev.kv).map_err(|e| anyhow::anyhow!(e.message))?);
+        }
+    }
+    Ok(())
+}
+
+fn handle_namespace(state: &SharedState, ns: Value) {
+    let Some(name) = object::name(&ns).map(String::from) else { return };
+    let state = state.clone();
+    if object::is_deleting(&ns) {
+        tokio::spawn(async move { finalize_namespace(&state, &name).await });
+    } else {
+        tokio::spawn(async move { ensure_default_service_account(&state, &name).await });
+    }
+}
+
+/// Deletes everything in the namespace, then the namespace itself.
+async fn finalize_namespace(state: &SharedState, ns: &str) {
+    let opts = DeleteOptions {
+        propagation: Some("Background".into()),
+        ..Default::default()
+    };
+    for _ in 0..600 {
+        let mut remaining = 0;
+        for r in registry::all().iter().filter(|r| r.namespaced) {
+            let Ok(list) = state.objects.store.list(&r.list_prefix(Some(ns)), None, 0).await else {
+                remaining += 1;
+                continue;
+            };
+            for kv in list.kvs {
+                remaining += 1;
+                let Ok(obj) = decode(&kv) else { continue };
+                if object::is_deleting(&obj) {
+                    continue;
+                }
+                let name = object::name(&obj).unwrap_or_default().to_string();
+                let _ = delete_object(state, r, Some(ns), &name, &opts).await;
+            }
+        }
+        if remaining == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let nsres = res("namespaces");
+    for _ in 0..5 {
+        let Ok(Some((obj, rev))) = state.objects.get(nsres, None, ns).await else { return };
+        if !object::finalizers(&obj).is_empty() {
+            return; // Other finalizers still hold it.
+        }
+        match state.objects.delete(nsres, None, ns, rev).await {
+            Ok(_) => return,
+            Err(e) if e.code == 409 => continue,
+            Err(e) => {
+                tracing::warn!(namespace = ns, error = %e.message, "remove namespace");
+                return;
+            }
+        }
+    }
+}

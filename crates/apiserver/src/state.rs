@@ -1,0 +1,17 @@
+//! What every request handler shares.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::metrics::Metrics;
+use crate::objects::Objects;
+
+pub struct AppState {
+    pub objects: Objects,
+    pub metrics: Metrics,
+    /// `host:port` clients use, for legacy discovery.
+    pub server_address: String,
+    pub data_dir: PathBuf,
+}
+
+pub type SharedState = Arc<AppState>;

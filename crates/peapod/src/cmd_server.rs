@@ -1,0 +1,46 @@
+//! `peapod server`: the API server (and, later, the embedded node agent).
+
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct ServerArgs {
+    /// Where the node keeps everything it owns.
+    #[arg(long, default_value = "/var/lib/peapod")]
+    pub data_dir: PathBuf,
+    /// HTTPS port of the API server.
+    #[arg(long, default_value_t = 6443)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind_address: std::net::IpAddr,
+}
+
+pub fn run(args: ServerArgs) -> anyhow::Result<()> {
+    crate::logging::init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let server = peapod_apiserver::start(peapod_apiserver::ServerConfig {
+            data_dir: args.data_dir,
+            bind_address: args.bind_address,
+            port: args.port,
+        })
+        .await?;
+        println!("peapod API server listening on https://{}", server.addr);
+        println!("export KUBECONFIG={}", server.kubeconfig.display());
+        wait_for_shutdown().await;
+        anyhow::Ok(())
+    })
+}
+
+async fn wait_for_shutdown() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("shutting down");
+}

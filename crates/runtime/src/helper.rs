@@ -1,0 +1,17 @@
+//! Helper modes run as `<binary> __<mode> args...` (the peapod binary dispatches here
+//! before any thread starts).
+
+use std::path::Path;
+
+use anyhow::bail;
+
+/// Runs helper mode `mode` (with or without the leading `__`).
+pub fn run(mode: &str, args: &[String]) -> anyhow::Result<()> {
+    match mode.trim_start_matches("__") {
+        "supervisor" => match args {
+            [dir] => crate::supervisor::main(Path::new(dir)),
+            _ => bail!("usage: __supervisor <sandbox-dir>"),
+        },
+        other => bail!("unknown helper mode {other:?}"),
+    }
+}

@@ -1,0 +1,325 @@
+//! Containers inside the supervisor: libcontainer create/start/delete, stdio and logs,
+//! exit bookkeeping (exit code, OOMKilled, termination message).
+
+use std::collections::HashMap;
+use std::fs;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use chrono::Utc;
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::container::Container;
+use libcontainer::syscall::syscall::SyscallType;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{pipe2, Pid};
+
+use super::server::Supervisor;
+use crate::cgroups::{self, Layout};
+use crate::config::TerminationMessagePolicy;
+use crate::logs::{log_tail, LineSplitter, LogWriter, Stream};
+use crate::status::{read_json, write_json_atomic, ContainerMeta, ContainerState, ContainerStatus};
+
+const MAX_MESSAGE: usize = 4096;
+const FALLBACK_LINES: usize = 80;
+const FALLBACK_BYTES: usize = 2048;
+
+struct Output {
+    fd: OwnedFd,
+    split: LineSplitter,
+}
+
+pub struct Ctr {
+    meta: ContainerMeta,
+    status_path: std::path::PathBuf,
+    status: ContainerStatus,
+    lc: Container,
+    pub pid: Option<i32>,
+    outputs: Vec<Output>,
+    log: LogWriter,
+    /// Write end of stdin (or the pty master) kept open so `stdin: true` keeps the
+    /// container's stdin open.
+    _stdin_hold: Option<OwnedFd>,
+    pub kill_at: Option<Instant>,
+}
+
+fn nonblocking(fd: &OwnedFd) -> nix::Result<()> {
+    let flags = OFlag::from_bits_truncate(fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)?);
+    fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK)).map(|_| ())
+}
+
+/// stdin, stdout, stderr for the container; what the supervisor keeps.
+struct Stdio {
+    child: [OwnedFd; 3],
+    outputs: Vec<Output>,
+    hold: Option<OwnedFd>,
+}
+
+fn make_stdio(meta: &ContainerMeta) -> anyhow::Result<Stdio> {
+    if meta.tty {
+        let pty = nix::pty::openpty(None, None).context("openpty")?;
+        let master = pty.master;
+        nonblocking(&master)?;
+        let hold = master.try_clone()?;
+        let s = pty.slave;
+        return Ok(Stdio {
+            child: [s.try_clone()?, s.try_clone()?, s],
+            outputs: vec![Output { fd: master, split: LineSplitter::new(Stream::Stdout) }],
+            hold: Some(hold),
+        });
+    }
+    let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC)?;
+    let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC)?;
+    nonblocking(&out_r)?;
+    nonblocking(&err_r)?;
+    let (stdin_child, hold) = if meta.stdin {
+        let (r, w) = pipe2(OFlag::O_CLOEXEC)?;
+        (r, Some(w))
+    } else {
+        (OwnedFd::from(fs::File::open("/dev/null")?), None)
+    };
+    Ok(Stdio {
+        child: [stdin_child, out_w, err_w],
+        outputs: vec![
+            Output { fd: out_r, split: LineSplitter::new(Stream::Stdout) },
+            Output { fd: err_r, split: LineSplitter::new(Stream::Stderr) },
+        ],
+        hold,
+    })
+}
+
+impl Supervisor {
+    pub(super) fn create(&mut self, id: &str) -> anyhow::Result<i32> {
+        if self.containers.contains_key(id) {
+            bail!("container {id} already exists");
+        }
+        let cpaths = self.paths.container(id);
+        let meta: ContainerMeta = read_json(&cpaths.meta())?;
+        let stdio = make_stdio(&meta)?;
+        let log = LogWriter::open(&meta.log_path).with_context(|| format!("opening log {}", meta.log_path.display()))?;
+        let [sin, sout, serr] = stdio.child;
+        let lc = ContainerBuilder::new(id.to_string(), SyscallType::default())
+            .with_root_path(self.paths.libcontainer_root())
+            .context("libcontainer root")?
+            .with_stdin(sin)
+            .with_stdout(sout)
+            .with_stderr(serr)
+            .as_init(cpaths.bundle())
+            .with_systemd(false)
+            .with_detach(true)
+            .build()
+            .map_err(|e| anyhow::anyhow!("creating container {id}: {e}"))?;
+        let pid = lc.pid().map(|p| p.as_raw()).context("libcontainer returned no pid")?;
+        let status = ContainerStatus {
+            id: id.to_string(),
+            name: meta.name.clone(),
+            sandbox_id: meta.sandbox_id.clone(),
+            state: ContainerState::Created,
+            pid: Some(pid),
+            exit_code: None,
+            created_at: meta.created_at,
+            started_at: None,
+            finished_at: None,
+            reason: None,
+            message: None,
+            log_path: meta.log_path.clone(),
+            restart_count: meta.restart_count,
+        };
+        write_json_atomic(&cpaths.status(), &status)?;
+        self.containers.insert(
+            id.to_string(),
+            Ctr {
+                meta,
+                status_path: cpaths.status(),
+                status,
+                lc,
+                pid: Some(pid),
+                outputs: stdio.outputs,
+                log,
+                _stdin_hold: stdio.hold,
+                kill_at: None,
+            },
+        );
+        Ok(pid)
+    }
+
+    pub(super) fn remove(&mut self, id: &str) -> anyhow::Result<()> {
+        let Some(c) = self.containers.get_mut(id) else { return Ok(()) };
+        if let Some(pid) = c.pid {
+            c.signal(libc::SIGKILL);
+            let code = match waitpid(Pid::from_raw(pid), None) {
+                Ok(WaitStatus::Exited(_, code)) => code,
+                Ok(WaitStatus::Signaled(_, s, _)) => 128 + s as i32,
+                _ => 137,
+            };
+            let layout = self.layout;
+            c.on_exit(layout, code);
+        }
+        let mut c = self.containers.remove(id).context("container vanished")?;
+        c.lc.delete(true).map_err(|e| anyhow::anyhow!("deleting container {id}: {e}"))?;
+        Ok(())
+    }
+
+    pub(super) fn exec(
+        &mut self,
+        id: &str,
+        args: Vec<String>,
+        env: Vec<String>,
+        cwd: Option<String>,
+        fds: Vec<OwnedFd>,
+    ) -> anyhow::Result<i32> {
+        let c = self.containers.get(id).with_context(|| format!("no container {id} in this sandbox"))?;
+        if c.status.state != ContainerState::Running {
+            bail!("container {id} is not running");
+        }
+        if args.is_empty() {
+            bail!("exec needs a command");
+        }
+        let [sin, sout, serr]: [OwnedFd; 3] = fds.try_into().map_err(|_| anyhow::anyhow!("exec needs 3 fds"))?;
+        let env: HashMap<String, String> = env
+            .iter()
+            .filter_map(|e| e.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect();
+        let pid = ContainerBuilder::new(id.to_string(), SyscallType::default())
+            .with_root_path(self.paths.libcontainer_root())
+            .context("libcontainer root")?
+            .with_stdin(sin)
+            .with_stdout(sout)
+            .with_stderr(serr)
+            .as_tenant()
+            .with_container_args(args)
+            .with_env(env)
+            .with_cwd(cwd)
+            .with_detach(true)
+            .build()
+            .map_err(|e| anyhow::anyhow!("exec in {id}: {e}"))?;
+        Ok(pid.as_raw())
+    }
+}
+
+impl Ctr {
+    pub fn output_fds(&self) -> Vec<i32> {
+        self.outputs.iter().map(|o| o.fd.as_raw_fd()).collect()
+    }
+
+    /// Moves available output into the log; closed streams are dropped.
+    pub fn pump_output(&mut self, ready: &[i32]) {
+        let log = &mut self.log;
+        self.outputs.retain_mut(|o| {
+            if !ready.contains(&o.fd.as_raw_fd()) {
+                return true;
+            }
+            drain(o, log)
+        });
+    }
+
+    fn drain_all(&mut self) {
+        let log = &mut self.log;
+        self.outputs.retain_mut(|o| drain(o, log));
+    }
+
+    pub fn start(&mut self) -> anyhow::Result<()> {
+        if self.status.state != ContainerState::Created {
+            bail!("container {} is {:?}, not created", self.meta.id, self.status.state);
+        }
+        self.lc.start().map_err(|e| anyhow::anyhow!("starting container {}: {e}", self.meta.id))?;
+        self.status.state = ContainerState::Running;
+        self.status.started_at = Some(Utc::now());
+        write_json_atomic(&self.status_path, &self.status)
+    }
+
+    pub fn signal(&self, sig: i32) {
+        if let Some(pid) = self.pid {
+            // SAFETY: kill(2) on our own, not yet reaped, child.
+            unsafe { libc::kill(pid, sig) };
+        }
+    }
+
+    pub fn stop(&mut self, sig: i32, grace: Duration) {
+        if self.pid.is_none() {
+            return;
+        }
+        if self.status.state == ContainerState::Created || grace.is_zero() {
+            self.signal(libc::SIGKILL);
+            return;
+        }
+        self.signal(sig);
+        self.kill_at = Some(Instant::now() + grace);
+    }
+
+    pub fn reopen_log(&mut self) -> anyhow::Result<()> {
+        self.log.reopen().context("reopening log")
+    }
+
+    /// Records the exit of the container's main process.
+    pub fn on_exit(&mut self, layout: Layout, code: i32) {
+        self.pid = None;
+        self.kill_at = None;
+        // Leftovers (possible in a shared PID namespace) die with the main process.
+        for p in cgroups::procs(layout, &self.meta.cgroup_rel) {
+            // SAFETY: kill(2) on pids listed in the container's own cgroup.
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
+        self.drain_all();
+        let oom = cgroups::oom_kills(layout, &self.meta.cgroup_rel) > 0;
+        let now = Utc::now();
+        let was_started = self.status.started_at.is_some();
+        self.status.state = ContainerState::Exited;
+        self.status.exit_code = Some(code);
+        self.status.finished_at = Some(now);
+        if !was_started {
+            self.status.started_at = Some(now);
+        }
+        self.status.reason = Some(
+            if oom {
+                "OOMKilled"
+            } else if code == 0 {
+                "Completed"
+            } else {
+                "Error"
+            }
+            .to_string(),
+        );
+        self.status.message = self.termination_message(code);
+        self.status.pid = None;
+        if let Err(e) = write_json_atomic(&self.status_path, &self.status) {
+            eprintln!("recording exit of {}: {e:#}", self.meta.id);
+        }
+    }
+
+    fn termination_message(&self, code: i32) -> Option<String> {
+        let mut msg = fs::read(&self.meta.termination_log).unwrap_or_default();
+        msg.truncate(MAX_MESSAGE);
+        let msg = String::from_utf8_lossy(&msg).to_string();
+        if msg.is_empty()
+            && code != 0
+            && self.meta.termination_policy == TerminationMessagePolicy::FallbackToLogsOnError
+        {
+            let tail = log_tail(&self.meta.log_path, FALLBACK_LINES, FALLBACK_BYTES);
+            return (!tail.is_empty()).then_some(tail);
+        }
+        (!msg.is_empty()).then_some(msg)
+    }
+}
+
+/// Reads what is available; returns false once the stream is closed.
+fn drain(o: &mut Output, log: &mut LogWriter) -> bool {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match nix::unistd::read(o.fd.as_raw_fd(), &mut buf) {
+            Ok(0) => {
+                o.split.finish(log);
+                return false;
+            }
+            Ok(n) => o.split.feed(&buf[..n], log),
+            Err(nix::errno::Errno::EAGAIN) => return true,
+            Err(nix::errno::Errno::EINTR) => continue,
+            // EIO: the pty's slave side is gone.
+            Err(_) => {
+                o.split.finish(log);
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The per-pod supervisor: one small single-threaded process per pod, started by the
+//! runtime as `<helper> __supervisor <sandbox-dir>`. It owns the pause process, creates
+//! and starts containers with libcontainer (forking is safe here: no other threads),
+//! holds their stdio, writes CRI logs, records exit status, and outlives the agent.
+
+mod containers;
+mod pause;
+mod server;
+mod signals;
+
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+use anyhow::Context;
+use nix::unistd::{fork, pipe2, ForkResult};
+
+use crate::config::SandboxConfig;
+use crate::paths::SandboxPaths;
+use crate::status::read_json;
+
+
+/// Entry point of `__supervisor <sandbox-dir>`. Prints `ready <pause-pid>` (or an error)
+/// on stdout once the pod's namespaces exist and the control socket listens, then the
+/// launching process exits while the daemon continues.
+pub fn main(sandbox_dir: &Path) -> anyhow::Result<()> {
+    let (rd, wr) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
+    nix::unistd::setsid().context("setsid")?;
+    // SAFETY: called from the helper entry point before any thread exists.
+    match unsafe { fork() }.context("fork")? {
+        ForkResult::Parent { .. } => {
+            drop(wr);
+            let mut msg = String::new();
+            std::fs::File::from(rd).read_to_string(&mut msg)?;
+            print!("{msg}");
+            std::io::stdout().flush()?;
+            if msg.starts_with("ready ") {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
+        ForkResult::Child => {
+            drop(rd);
+            let mut ready = std::fs::File::from(wr);
+            let paths = SandboxPaths::new(sandbox_dir);
+            redirect_stdio(&paths).context("redirecting stdio")?;
+            match start(&paths) {
+                Ok(mut sup) => {
+                    let _ = write!(ready, "ready {}\n", sup.pause_pid());
+                    drop(ready);
+                    sup.run();
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = write!(ready, "error: {e:#}\n");
+                    std::process::exit(1)
+                }
+            }
+        }
+    }
+}
+
+fn start(paths: &SandboxPaths) -> anyhow::Result<server::Supervisor> {
+    let cfg: SandboxConfig = read_json(&paths.config())?;
+    // Orphans of containers in the host PID namespace come back to us to be reaped.
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    let pause_pid = pause::spawn(&cfg)?;
+    let sig_fd = signals::install().context("installing signal handlers")?;
+    server::Supervisor::new(paths.clone(), pause_pid, sig_fd)
+}
+
+fn redirect_stdio(paths: &SandboxPaths) -> anyhow::Result<()> {
+    let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(paths.supervisor_log())?;
+    nix::unistd::dup2(null.as_raw_fd(), 0)?;
+    nix::unistd::dup2(null.as_raw_fd(), 1)?;
+    nix::unistd::dup2(log.as_raw_fd(), 2)?;
+    Ok(())
+}
