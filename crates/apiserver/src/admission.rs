@@ -8,23 +8,36 @@ use crate::registry::ResourceInfo;
 
 /// Defaults and create-time preparation for a new object (uid etc. already set).
 pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
-    let _ = (res, obj); // TEMP until policy lands
+    peapod_apipolicy::apply_defaults(res.gvk, obj);
+    if res.gvk == peapod_apimachinery::gvk::kinds::POD {
+        peapod_apipolicy::admit_pod(obj);
+    }
+    peapod_apipolicy::prepare_for_create(res.gvk, obj);
 }
 
 /// Defaults for a replacement object.
 pub fn on_update(res: &ResourceInfo, obj: &mut Value) {
-    let _ = (res, obj);
+    peapod_apipolicy::apply_defaults(res.gvk, obj);
 }
 
+fn causes(v: Vec<peapod_apipolicy::validation::FieldCause>) -> Vec<Cause> {
+    v.into_iter()
+        .map(|c| Cause {
+            reason: c.reason.to_string(),
+            field: c.field,
+            message: c.message,
+        })
+        .collect()
+}
 
 pub fn validate_create(res: &ResourceInfo, obj: &Value) -> Vec<Cause> {
-    let _ = (res, obj); vec![]
+    causes(peapod_apipolicy::validation::validate_create(res.gvk, obj))
 }
 
 pub fn validate_update(res: &ResourceInfo, old: &Value, new: &Value) -> Vec<Cause> {
-    let _ = (res, old, new); vec![]
+    causes(peapod_apipolicy::validation::validate_update(res.gvk, old, new))
 }
 
 pub fn unknown_fields(res: &ResourceInfo, obj: &Value) -> Vec<String> {
-    let _ = (res, obj); vec![]
+    peapod_apipolicy::unknown_fields(res.gvk, obj)
 }

@@ -9,10 +9,28 @@ use crate::errors::{ApiError, ApiResult};
 /// Kubernetes' limit for a request body.
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 
+/// After the limit, this much more is read and discarded so that the client (HTTP/2 in
+/// particular) receives the 413 instead of a reset stream; beyond it the stream is cut.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
 pub async fn read(body: Body) -> ApiResult<bytes::Bytes> {
-    axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| ApiError::too_large())
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf = bytes::BytesMut::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+        total += chunk.len();
+        if total <= MAX_BODY {
+            buf.extend_from_slice(&chunk);
+        } else if total > DRAIN_LIMIT {
+            break;
+        }
+    }
+    if total > MAX_BODY {
+        return Err(ApiError::too_large());
+    }
+    Ok(buf.freeze())
 }
 
 pub fn content_type(headers: &HeaderMap) -> String {

@@ -40,6 +40,20 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub bind_address: IpAddr,
     pub port: u16,
+    /// Revisions of watch history kept before compaction (None: the store's default).
+    pub store_history: Option<i64>,
+}
+
+impl ServerConfig {
+    /// A server on 127.0.0.1 with an ephemeral port, as tests use.
+    pub fn local(data_dir: PathBuf) -> Self {
+        ServerConfig {
+            data_dir,
+            bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            store_history: None,
+        }
+    }
 }
 
 /// A running server.
@@ -55,7 +69,12 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
         .with_context(|| format!("create data dir {}", cfg.data_dir.display()))?;
     let db_dir = cfg.data_dir.join("db");
     std::fs::create_dir_all(&db_dir)?;
-    let store = SqliteStore::open(&db_dir.join("state.db")).context("open store")?;
+    let db = db_dir.join("state.db");
+    let store = match cfg.store_history {
+        Some(h) => SqliteStore::open_with_history(&db, h),
+        None => SqliteStore::open(&db),
+    }
+    .context("open store")?;
     let pki = pki::Pki::load_or_create(&cfg.data_dir.join("tls"))?;
 
     let listener = tokio::net::TcpListener::bind((cfg.bind_address, cfg.port))

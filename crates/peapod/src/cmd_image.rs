@@ -54,25 +54,22 @@ pub fn run(args: ImageArgs) -> anyhow::Result<()> {
                     .import(&file)
                     .with_context(|| format!("import {}", file.display()))?;
                 for r in records {
-                    println!("Imported {} ({})", display_names(&r), r.id);
+                    emit(&format!("Imported {} ({})\n", display_names(&r), r.id))?;
                 }
             }
             Ok(())
         }
-        ImageCommand::Ls => {
-            print!("{}", format_table(&store.list()?));
-            Ok(())
-        }
+        ImageCommand::Ls => emit(&format_table(&store.list()?)),
         ImageCommand::Rm { references } => {
             let mut failed = false;
             for r in references {
                 match store.remove(&r) {
                     Ok(removed) => {
                         for name in removed.untagged {
-                            println!("Untagged: {name}");
+                            emit(&format!("Untagged: {name}\n"))?;
                         }
                         if let Some(id) = removed.deleted {
-                            println!("Deleted: {id}");
+                            emit(&format!("Deleted: {id}\n"))?;
                         }
                     }
                     Err(e) => {
@@ -92,8 +89,7 @@ pub fn run(args: ImageArgs) -> anyhow::Result<()> {
                 docs.push(store.inspect(r)?.to_json_pretty());
             }
             // One JSON array, like `docker image inspect`.
-            println!("[{}]", docs.join(",\n"));
-            Ok(())
+            emit(&format!("[{}]\n", docs.join(",\n")))
         }
     }
 }
@@ -108,8 +104,17 @@ fn pull(store: &ImageStore, reference: &str) -> anyhow::Result<()> {
         .context("start tokio runtime")?;
     let record = runtime.block_on(store.pull(reference, &|event| bars.on_event(event)))?;
     bars.finish();
-    println!("Pulled {normalized} ({})", record.id);
-    Ok(())
+    emit(&format!("Pulled {normalized} ({})\n", record.id))
+}
+
+/// Writes to stdout; a closed pipe (`peapod image ls | head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// One progress bar per layer, driven by pull events.

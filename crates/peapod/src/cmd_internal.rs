@@ -1,5 +1,7 @@
-//! Internal helper modes (`peapod __<mode> ...`) used by the container runtime.
+//! Internal helper modes (`peapod __<mode> ...`) used by the container runtime: the
+//! per-pod supervisor (which also owns the pod's pause process). Called before clap and
+//! before any thread starts, because the supervisor forks.
 
-pub fn run(mode: &str, _args: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("unknown internal mode {mode}")
+pub fn run(mode: &str, args: &[String]) -> anyhow::Result<()> {
+    peapod_runtime::helper::run(mode, args)
 }

@@ -13,6 +13,12 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind_address: std::net::IpAddr,
+    /// Do not run the embedded node agent.
+    #[arg(long)]
+    pub disable_agent: bool,
+    /// Revisions of watch history to keep (tests use a small value to exercise 410 Gone).
+    #[arg(long, hide = true)]
+    pub store_history: Option<i64>,
 }
 
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
@@ -23,6 +29,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
             data_dir: args.data_dir,
             bind_address: args.bind_address,
             port: args.port,
+            store_history: args.store_history,
         })
         .await?;
         println!("peapod API server listening on https://{}", server.addr);

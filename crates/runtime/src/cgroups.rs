@@ -77,7 +77,10 @@ pub fn create_pod(layout: Layout, rel: &str, res: &Resources) -> anyhow::Result<
             }
             let root = Path::new(CGROUP_ROOT);
             if let Some(s) = res.cpu_request_millis {
-                write(&root.join("cpu").join(rel).join("cpu.shares"), &cpu_shares(s).to_string())?;
+                write(
+                    &root.join("cpu").join(rel).join("cpu.shares"),
+                    &cpu_shares(s).to_string(),
+                )?;
             }
             if let Some(l) = res.cpu_limit_millis {
                 let dir = root.join("cpu").join(rel);
@@ -85,10 +88,16 @@ pub fn create_pod(layout: Layout, rel: &str, res: &Resources) -> anyhow::Result<
                 write(&dir.join("cpu.cfs_quota_us"), &cpu_quota(l).to_string())?;
             }
             if let Some(m) = res.memory_limit_bytes {
-                write(&root.join("memory").join(rel).join("memory.limit_in_bytes"), &m.to_string())?;
+                write(
+                    &root.join("memory").join(rel).join("memory.limit_in_bytes"),
+                    &m.to_string(),
+                )?;
             }
             if let Some(p) = res.pids_limit {
-                write(&root.join("pids").join(rel).join("pids.max"), &p.to_string())?;
+                write(
+                    &root.join("pids").join(rel).join("pids.max"),
+                    &p.to_string(),
+                )?;
             }
         }
         Layout::V2 => {
@@ -102,10 +111,16 @@ pub fn create_pod(layout: Layout, rel: &str, res: &Resources) -> anyhow::Result<
             }
             let _ = fs::write(dir.join("cgroup.subtree_control"), "+cpu +memory +pids");
             if let Some(s) = res.cpu_request_millis {
-                write(&dir.join("cpu.weight"), &cpu_weight(cpu_shares(s)).to_string())?;
+                write(
+                    &dir.join("cpu.weight"),
+                    &cpu_weight(cpu_shares(s)).to_string(),
+                )?;
             }
             if let Some(l) = res.cpu_limit_millis {
-                write(&dir.join("cpu.max"), &format!("{} {CPU_PERIOD}", cpu_quota(l)))?;
+                write(
+                    &dir.join("cpu.max"),
+                    &format!("{} {CPU_PERIOD}", cpu_quota(l)),
+                )?;
             }
             if let Some(m) = res.memory_limit_bytes {
                 write(&dir.join("memory.max"), &m.to_string())?;
@@ -153,7 +168,9 @@ fn remove_dir_tree(dir: &Path) -> anyhow::Result<()> {
         match fs::remove_dir(dir) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if attempt == 99 => return Err(e).with_context(|| format!("removing {}", dir.display())),
+            Err(e) if attempt == 99 => {
+                return Err(e).with_context(|| format!("removing {}", dir.display()))
+            }
             Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
         }
     }
@@ -178,14 +195,19 @@ pub fn procs(layout: Layout, rel: &str) -> Vec<i32> {
 /// How many times the kernel's OOM killer fired in the cgroup `rel`.
 pub fn oom_kills(layout: Layout, rel: &str) -> u64 {
     let file = match layout {
-        Layout::V1 => Path::new(CGROUP_ROOT).join("memory").join(rel).join("memory.oom_control"),
+        Layout::V1 => Path::new(CGROUP_ROOT)
+            .join("memory")
+            .join(rel)
+            .join("memory.oom_control"),
         Layout::V2 => Path::new(CGROUP_ROOT).join(rel).join("memory.events"),
     };
     fs::read_to_string(file)
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("oom_kill ").and_then(|v| v.trim().parse().ok()))
+            s.lines().find_map(|l| {
+                l.strip_prefix("oom_kill ")
+                    .and_then(|v| v.trim().parse().ok())
+            })
         })
         .unwrap_or(0)
 }

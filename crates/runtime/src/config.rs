@@ -82,7 +82,9 @@ pub enum VolumeSource {
     },
     /// A directory prepared by a volume plugin (ConfigMap, Secret, Downward API...):
     /// bound as is.
-    Prepared { path: PathBuf },
+    Prepared {
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -11,11 +11,15 @@ use chrono::{SecondsFormat, Utc};
 const MAX_LINE: usize = 16 * 1024;
 
 pub fn pod_log_dir(data_dir: &Path, namespace: &str, name: &str, uid: &str) -> PathBuf {
-    data_dir.join("pods").join(format!("{namespace}_{name}_{uid}"))
+    data_dir
+        .join("pods")
+        .join(format!("{namespace}_{name}_{uid}"))
 }
 
 pub fn container_log_path(pod_log_dir: &Path, container: &str, restart_count: u32) -> PathBuf {
-    pod_log_dir.join(container).join(format!("{restart_count}.log"))
+    pod_log_dir
+        .join(container)
+        .join(format!("{restart_count}.log"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +49,18 @@ impl LogWriter {
             fs::create_dir_all(parent)?;
         }
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(LogWriter { path: path.to_path_buf(), file: Some(file) })
+        Ok(LogWriter {
+            path: path.to_path_buf(),
+            file: Some(file),
+        })
     }
 
     pub fn reopen(&mut self) -> std::io::Result<()> {
         self.file = None;
-        let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
         self.file = Some(file);
         Ok(())
     }
@@ -79,7 +89,10 @@ pub struct LineSplitter {
 
 impl LineSplitter {
     pub fn new(stream: Stream) -> Self {
-        LineSplitter { stream, buf: Vec::new() }
+        LineSplitter {
+            stream,
+            buf: Vec::new(),
+        }
     }
 
     pub fn feed(&mut self, data: &[u8], out: &mut LogWriter) {
@@ -116,7 +129,9 @@ impl LineSplitter {
 /// The last `max_lines` lines (at most `max_bytes`) of a CRI log's contents, for
 /// `FallbackToLogsOnError`.
 pub fn log_tail(path: &Path, max_lines: usize, max_bytes: usize) -> String {
-    let Ok(data) = fs::read_to_string(path) else { return String::new() };
+    let Ok(data) = fs::read_to_string(path) else {
+        return String::new();
+    };
     let contents: Vec<&str> = data
         .lines()
         .filter_map(|l| {
@@ -152,9 +167,20 @@ mod tests {
         s.finish(&mut w);
         let text = fs::read_to_string(&path).unwrap();
         let recs: Vec<&str> = text.lines().map(|l| l.split_once(' ').unwrap().1).collect();
-        assert_eq!(recs, ["stdout F hello", "stdout F world", "stdout F ", "stdout F partial"]);
+        assert_eq!(
+            recs,
+            [
+                "stdout F hello",
+                "stdout F world",
+                "stdout F ",
+                "stdout F partial"
+            ]
+        );
         let ts = text.split(' ').next().unwrap();
-        assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok() && ts.len() >= 30, "{ts}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(ts).is_ok() && ts.len() >= 30,
+            "{ts}"
+        );
         assert_eq!(log_tail(&path, 2, 100), "\npartial");
     }
 

@@ -7,7 +7,12 @@ use anyhow::{bail, Context};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
 /// Mounts an overlayfs at `target` with `lower` (topmost first) and fresh upper/work dirs.
-pub fn mount_overlay(lower: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> anyhow::Result<()> {
+pub fn mount_overlay(
+    lower: &[PathBuf],
+    upper: &Path,
+    work: &Path,
+    target: &Path,
+) -> anyhow::Result<()> {
     if lower.is_empty() {
         bail!("overlay rootfs needs at least one lower dir");
     }
@@ -22,16 +27,36 @@ pub fn mount_overlay(lower: &[PathBuf], upper: &Path, work: &Path, target: &Path
     for d in [upper, work, target] {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
-    let lowerdir = lower.iter().map(|p| p.to_string_lossy().to_string()).collect::<Vec<_>>().join(":");
-    let opts = format!("lowerdir={lowerdir},upperdir={},workdir={}", upper.display(), work.display());
-    mount(Some("overlay"), target, Some("overlay"), MsFlags::empty(), Some(opts.as_str()))
-        .with_context(|| format!("mounting overlay at {}", target.display()))
+    let lowerdir = lower
+        .iter()
+        .map(|p| p.to_string_lossy().to_string())
+        .collect::<Vec<_>>()
+        .join(":");
+    let opts = format!(
+        "lowerdir={lowerdir},upperdir={},workdir={}",
+        upper.display(),
+        work.display()
+    );
+    mount(
+        Some("overlay"),
+        target,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(opts.as_str()),
+    )
+    .with_context(|| format!("mounting overlay at {}", target.display()))
 }
 
 pub fn mount_tmpfs(target: &Path, opts: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(target)?;
-    mount(Some("tmpfs"), target, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, Some(opts))
-        .with_context(|| format!("mounting tmpfs at {}", target.display()))
+    mount(
+        Some("tmpfs"),
+        target,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some(opts),
+    )
+    .with_context(|| format!("mounting tmpfs at {}", target.display()))
 }
 
 /// Decodes the octal escapes (`\040` for a space) of /proc/self/mountinfo fields.
@@ -40,7 +65,10 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
             i += 4;
         } else {
@@ -74,7 +102,8 @@ pub fn unmount_all_under(dir: &Path) -> anyhow::Result<()> {
         }
         for m in found {
             if umount2(&m, MntFlags::empty()).is_err() {
-                umount2(&m, MntFlags::MNT_DETACH).with_context(|| format!("unmounting {}", m.display()))?;
+                umount2(&m, MntFlags::MNT_DETACH)
+                    .with_context(|| format!("unmounting {}", m.display()))?;
             }
         }
     }

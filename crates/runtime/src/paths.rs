@@ -11,7 +11,9 @@ pub struct SandboxPaths {
 
 impl SandboxPaths {
     pub fn new(dir: &Path) -> Self {
-        SandboxPaths { dir: dir.to_path_buf() }
+        SandboxPaths {
+            dir: dir.to_path_buf(),
+        }
     }
     pub fn config(&self) -> PathBuf {
         self.dir.join("sandbox.json")
@@ -45,7 +47,9 @@ impl SandboxPaths {
         self.dir.join("containers")
     }
     pub fn container(&self, id: &str) -> ContainerPaths {
-        ContainerPaths { dir: self.containers().join(id) }
+        ContainerPaths {
+            dir: self.containers().join(id),
+        }
     }
 }
 

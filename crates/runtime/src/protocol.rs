@@ -15,14 +15,32 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "op")]
 pub enum Request {
     Ping,
-    Create { id: String },
-    Start { id: String },
+    Create {
+        id: String,
+    },
+    Start {
+        id: String,
+    },
     /// Sends `signal`, then SIGKILL after `grace_ms` if the container still runs.
-    Stop { id: String, signal: i32, grace_ms: u64 },
-    Remove { id: String },
+    Stop {
+        id: String,
+        signal: i32,
+        grace_ms: u64,
+    },
+    Remove {
+        id: String,
+    },
     /// Carries 3 fds (stdin, stdout, stderr). Answered twice: `pid`, then `exit_code`.
-    Exec { id: String, args: Vec<String>, env: Vec<String>, cwd: Option<String>, tty: bool },
-    ReopenLog { id: String },
+    Exec {
+        id: String,
+        args: Vec<String>,
+        env: Vec<String>,
+        cwd: Option<String>,
+        tty: bool,
+    },
+    ReopenLog {
+        id: String,
+    },
     /// Kills pause and exits (containers are removed first by the runtime).
     Shutdown,
 }
@@ -42,23 +60,39 @@ pub struct Response {
 
 impl Response {
     pub fn ok() -> Self {
-        Response { ok: true, ..Default::default() }
+        Response {
+            ok: true,
+            ..Default::default()
+        }
     }
     pub fn err(e: impl std::fmt::Display) -> Self {
-        Response { ok: false, error: Some(e.to_string()), ..Default::default() }
+        Response {
+            ok: false,
+            error: Some(e.to_string()),
+            ..Default::default()
+        }
     }
     pub fn into_result(self) -> anyhow::Result<Response> {
         if self.ok {
             Ok(self)
         } else {
-            bail!("{}", self.error.unwrap_or_else(|| "supervisor error".into()))
+            bail!(
+                "{}",
+                self.error.unwrap_or_else(|| "supervisor error".into())
+            )
         }
     }
 }
 
 /// Sends one request (with optional fds) and returns the connection for the answers.
-pub fn send(sock: &Path, req: &Request, fds: &[RawFd], timeout: Duration) -> anyhow::Result<BufReader<UnixStream>> {
-    let stream = UnixStream::connect(sock).with_context(|| format!("connecting to supervisor {}", sock.display()))?;
+pub fn send(
+    sock: &Path,
+    req: &Request,
+    fds: &[RawFd],
+    timeout: Duration,
+) -> anyhow::Result<BufReader<UnixStream>> {
+    let stream = UnixStream::connect(sock)
+        .with_context(|| format!("connecting to supervisor {}", sock.display()))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     let mut line = serde_json::to_vec(req)?;
@@ -66,7 +100,8 @@ pub fn send(sock: &Path, req: &Request, fds: &[RawFd], timeout: Duration) -> any
     let iov = [IoSlice::new(&line)];
     let cmsgs = [ControlMessage::ScmRights(fds)];
     let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &cmsgs };
-    let n = sendmsg::<()>(stream.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), None).context("sending request")?;
+    let n = sendmsg::<()>(stream.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), None)
+        .context("sending request")?;
     if n < line.len() {
         (&stream).write_all(&line[n..])?;
     }
@@ -75,11 +110,13 @@ pub fn send(sock: &Path, req: &Request, fds: &[RawFd], timeout: Duration) -> any
 
 pub fn read_response(conn: &mut BufReader<UnixStream>) -> anyhow::Result<Response> {
     let mut line = String::new();
-    let n = conn.read_line(&mut line).context("reading supervisor response")?;
+    let n = conn
+        .read_line(&mut line)
+        .context("reading supervisor response")?;
     if n == 0 {
         bail!("supervisor closed the connection");
     }
-    Ok(serde_json::from_str(&line).context("parsing supervisor response")?)
+    serde_json::from_str(&line).context("parsing supervisor response")
 }
 
 /// One request/response round trip.
@@ -96,13 +133,21 @@ pub fn receive(stream: &UnixStream) -> anyhow::Result<(Request, Vec<OwnedFd>)> {
     while !data.contains(&b'\n') {
         let mut cmsg = nix::cmsg_space!([RawFd; 4]);
         let mut iov = [IoSliceMut::new(&mut buf)];
-        let msg = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC)
-            .context("receiving request")?;
+        let msg = recvmsg::<()>(
+            stream.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )
+        .context("receiving request")?;
         let n = msg.bytes;
         for c in msg.cmsgs().context("reading control messages")? {
             if let ControlMessageOwned::ScmRights(rfds) = c {
                 // SAFETY: the kernel just installed these fds in our table; we own them.
-                fds.extend(rfds.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+                fds.extend(
+                    rfds.into_iter()
+                        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+                );
             }
         }
         if n == 0 {

@@ -43,7 +43,8 @@ pub fn hosts_file(cfg: &SandboxConfig, pod_ips: &[String], host_hosts: &str) -> 
 
 /// The pod's resolv.conf: the host's when no DNS config is given.
 pub fn resolv_conf(dns: Option<&DnsConfig>, host_resolv: &str) -> String {
-    let Some(dns) = dns.filter(|d| !(d.nameservers.is_empty() && d.searches.is_empty() && d.options.is_empty()))
+    let Some(dns) = dns
+        .filter(|d| !(d.nameservers.is_empty() && d.searches.is_empty() && d.options.is_empty()))
     else {
         return host_resolv.to_string();
     };
@@ -70,23 +71,37 @@ mod tests {
         let cfg = SandboxConfig {
             hostname: "web".into(),
             namespace: "default".into(),
-            host_aliases: vec![HostAlias { ip: "1.2.3.4".into(), hostnames: vec!["foo".into(), "bar".into()] }],
+            host_aliases: vec![HostAlias {
+                ip: "1.2.3.4".into(),
+                hostnames: vec!["foo".into(), "bar".into()],
+            }],
             ..Default::default()
         };
         let h = hosts_file(&cfg, &["10.0.0.5".into()], "");
         assert!(h.starts_with("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"));
         assert!(h.contains("10.0.0.5\tweb\n"));
         assert!(h.ends_with("# Entries added by HostAliases.\n1.2.3.4\tfoo\tbar\n"));
-        let sub = SandboxConfig { subdomain: Some("s".into()), cluster_domain: Some("cluster.local".into()), ..cfg };
-        assert!(hosts_file(&sub, &["10.0.0.5".into()], "").contains("10.0.0.5\tweb.s.default.svc.cluster.local\tweb\n"));
+        let sub = SandboxConfig {
+            subdomain: Some("s".into()),
+            cluster_domain: Some("cluster.local".into()),
+            ..cfg
+        };
+        assert!(hosts_file(&sub, &["10.0.0.5".into()], "")
+            .contains("10.0.0.5\tweb.s.default.svc.cluster.local\tweb\n"));
     }
 
     #[test]
     fn resolv_conf_from_dns_config_or_host() {
-        assert_eq!(resolv_conf(None, "nameserver 9.9.9.9\n"), "nameserver 9.9.9.9\n");
+        assert_eq!(
+            resolv_conf(None, "nameserver 9.9.9.9\n"),
+            "nameserver 9.9.9.9\n"
+        );
         let dns = DnsConfig {
             nameservers: vec!["10.96.0.10".into()],
-            searches: vec!["default.svc.cluster.local".into(), "svc.cluster.local".into()],
+            searches: vec![
+                "default.svc.cluster.local".into(),
+                "svc.cluster.local".into(),
+            ],
             options: vec!["ndots:5".into()],
         };
         assert_eq!(

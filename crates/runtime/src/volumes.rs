@@ -23,15 +23,22 @@ pub fn prepare(sandbox_dir: &Path, volumes: &[Volume]) -> anyhow::Result<()> {
         validate_name(&v.name)?;
         if let VolumeSource::EmptyDir { memory, size_limit } = &v.source {
             let dir = empty_dir_path(sandbox_dir, &v.name);
-            fs::create_dir_all(&dir).with_context(|| format!("creating emptyDir {}", dir.display()))?;
+            fs::create_dir_all(&dir)
+                .with_context(|| format!("creating emptyDir {}", dir.display()))?;
             fs::set_permissions(&dir, fs::Permissions::from_mode(0o777))?;
             if *memory {
                 let mut opts = "mode=1777".to_string();
                 if let Some(size) = size_limit {
                     opts.push_str(&format!(",size={size}"));
                 }
-                mount(Some("tmpfs"), &dir, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some(opts.as_str()))
-                    .with_context(|| format!("mounting tmpfs emptyDir {}", dir.display()))?;
+                mount(
+                    Some("tmpfs"),
+                    &dir,
+                    Some("tmpfs"),
+                    MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+                    Some(opts.as_str()),
+                )
+                .with_context(|| format!("mounting tmpfs emptyDir {}", dir.display()))?;
             }
         }
     }
@@ -71,12 +78,18 @@ pub fn check_host_path(path: &Path, kind: HostPathType) -> anyhow::Result<()> {
         bail!("hostPath {} must be absolute", path.display());
     }
     let meta = fs::metadata(path);
-    let wrong = |what: &str| anyhow::anyhow!("hostPath type check failed: {} is not a {what}", path.display());
+    let wrong = |what: &str| {
+        anyhow::anyhow!(
+            "hostPath type check failed: {} is not a {what}",
+            path.display()
+        )
+    };
     match kind {
         HostPathType::Unset => {}
         HostPathType::DirectoryOrCreate => {
             if meta.is_err() {
-                fs::create_dir_all(path).with_context(|| format!("creating hostPath {}", path.display()))?;
+                fs::create_dir_all(path)
+                    .with_context(|| format!("creating hostPath {}", path.display()))?;
                 fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
             } else if !path.is_dir() {
                 return Err(wrong("directory"));
@@ -109,12 +122,18 @@ pub fn check_host_path(path: &Path, kind: HostPathType) -> anyhow::Result<()> {
             }
         }
         HostPathType::CharDevice => {
-            if !meta.map(|m| m.file_type().is_char_device()).unwrap_or(false) {
+            if !meta
+                .map(|m| m.file_type().is_char_device())
+                .unwrap_or(false)
+            {
                 return Err(wrong("character device"));
             }
         }
         HostPathType::BlockDevice => {
-            if !meta.map(|m| m.file_type().is_block_device()).unwrap_or(false) {
+            if !meta
+                .map(|m| m.file_type().is_block_device())
+                .unwrap_or(false)
+            {
                 return Err(wrong("block device"));
             }
         }
@@ -135,7 +154,9 @@ pub fn resolve_sub_path(root: &Path, sub: &str) -> anyhow::Result<PathBuf> {
     let root_fd = open_dir(root)?;
     let mut cur = PathBuf::new();
     for comp in rel.components() {
-        let Component::Normal(name) = comp else { continue };
+        let Component::Normal(name) = comp else {
+            continue;
+        };
         cur.push(name);
         match open_beneath(&root_fd, &cur) {
             Ok(_) => {}
@@ -175,9 +196,15 @@ pub fn resolve_sub_path(root: &Path, sub: &str) -> anyhow::Result<PathBuf> {
 fn open_dir(path: &Path) -> anyhow::Result<OwnedFd> {
     let c = CString::new(path.as_os_str().as_encoded_bytes())?;
     // SAFETY: NUL-terminated path; the returned fd is owned below.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
     if fd < 0 {
-        return Err(std::io::Error::last_os_error()).with_context(|| format!("opening volume {}", path.display()));
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("opening volume {}", path.display()));
     }
     // SAFETY: fd was just returned by open and is not owned elsewhere.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -220,13 +247,25 @@ mod tests {
         std::os::unix::fs::symlink("a", vol.join("inside")).unwrap();
         let vol_real = fs::canonicalize(&vol).unwrap();
         assert_eq!(resolve_sub_path(&vol, "a").unwrap(), vol_real.join("a"));
-        assert_eq!(resolve_sub_path(&vol, "inside").unwrap(), vol_real.join("a"));
-        assert_eq!(resolve_sub_path(&vol, "new/deep").unwrap(), vol_real.join("new/deep"));
+        assert_eq!(
+            resolve_sub_path(&vol, "inside").unwrap(),
+            vol_real.join("a")
+        );
+        assert_eq!(
+            resolve_sub_path(&vol, "new/deep").unwrap(),
+            vol_real.join("new/deep")
+        );
         assert!(vol.join("new/deep").is_dir());
         assert!(resolve_sub_path(&vol, "../x").is_err());
         assert!(resolve_sub_path(&vol, "/etc").is_err());
-        assert!(resolve_sub_path(&vol, "abs").unwrap_err().to_string().contains("escapes"));
-        assert!(resolve_sub_path(&vol, "a/up").unwrap_err().to_string().contains("escapes"));
+        assert!(resolve_sub_path(&vol, "abs")
+            .unwrap_err()
+            .to_string()
+            .contains("escapes"));
+        assert!(resolve_sub_path(&vol, "a/up")
+            .unwrap_err()
+            .to_string()
+            .contains("escapes"));
         assert!(resolve_sub_path(&vol, "abs/newdir").is_err());
         assert!(!Path::new("/etc/newdir").exists());
     }

@@ -25,7 +25,10 @@ fn container_runs_logs_and_is_removed() {
         .map(|l| {
             let mut p = l.splitn(4, ' ');
             let ts = p.next().unwrap();
-            assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok(), "bad timestamp in {l:?}");
+            assert!(
+                chrono::DateTime::parse_from_rfc3339(ts).is_ok(),
+                "bad timestamp in {l:?}"
+            );
             let stream = p.next().unwrap().to_string();
             let tag = p.next().unwrap();
             assert_eq!(tag, "F");
@@ -40,7 +43,10 @@ fn container_runs_logs_and_is_removed() {
     assert!(st.log_path.exists(), "log of the previous instance is kept");
     env.rt.remove_sandbox(&sb.id).unwrap();
     assert!(env.rt.list_sandboxes().is_empty());
-    assert!(env.cgroup_dirs().iter().all(|d| !d.to_string_lossy().contains(&sb.id)));
+    assert!(env
+        .cgroup_dirs()
+        .iter()
+        .all(|d| !d.to_string_lossy().contains(&sb.id)));
 }
 
 #[test]
@@ -48,20 +54,37 @@ fn exit_codes_and_termination_messages() {
     let env = TestEnv::new();
     let sb = env.rt.run_sandbox(&env.sandbox("exits")).unwrap();
     let fail = env.run(&sb.id, &env.container("fail", &["sh", "-c", "exit 3"]));
-    let msg = env.run(&sb.id, &env.container("msg", &["sh", "-c", "echo bye > /dev/termination-log; exit 1"]));
+    let msg = env.run(
+        &sb.id,
+        &env.container(
+            "msg",
+            &["sh", "-c", "echo bye > /dev/termination-log; exit 1"],
+        ),
+    );
     let mut fb = env.container("fallback", &["sh", "-c", "echo first; echo oops; exit 2"]);
     fb.termination_message_policy = TerminationMessagePolicy::FallbackToLogsOnError;
     let fb = env.run(&sb.id, &fb);
     // PID 1 of its namespace without a TERM handler: stop must escalate to SIGKILL.
     let killed = env.run(&sb.id, &env.container("killed", &["sleep", "1000"]));
     let st = env.wait_exit(&fail);
-    assert_eq!((st.exit_code, st.reason.as_deref()), (Some(3), Some("Error")));
+    assert_eq!(
+        (st.exit_code, st.reason.as_deref()),
+        (Some(3), Some("Error"))
+    );
     let st = env.wait_exit(&msg);
-    assert_eq!((st.exit_code, st.message.as_deref()), (Some(1), Some("bye\n")));
+    assert_eq!(
+        (st.exit_code, st.message.as_deref()),
+        (Some(1), Some("bye\n"))
+    );
     let st = env.wait_exit(&fb);
-    assert_eq!((st.exit_code, st.message.as_deref()), (Some(2), Some("first\noops")));
+    assert_eq!(
+        (st.exit_code, st.message.as_deref()),
+        (Some(2), Some("first\noops"))
+    );
     let t0 = std::time::Instant::now();
-    env.rt.stop_container(&killed, Duration::from_millis(300)).unwrap();
+    env.rt
+        .stop_container(&killed, Duration::from_millis(300))
+        .unwrap();
     assert!(t0.elapsed() >= Duration::from_millis(300));
     let st = env.wait_exit(&killed);
     assert_eq!(st.exit_code, Some(137));
@@ -75,15 +98,43 @@ fn exec_returns_exit_code_and_reads_stdin() {
     let mut c = env.container("app", &["sleep", "1000"]);
     c.env = vec!["GREETING=hello".into()];
     let id = env.run(&sb.id, &c);
-    let out = env.rt.exec_sync(&id, &["sh", "-c", "cat; echo \" $GREETING\"; exit 7"], b"input", Duration::from_secs(20)).unwrap();
+    let out = env
+        .rt
+        .exec_sync(
+            &id,
+            &["sh", "-c", "cat; echo \" $GREETING\"; exit 7"],
+            b"input",
+            Duration::from_secs(20),
+        )
+        .unwrap();
     assert_eq!(out.exit_code, 7);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "input hello\n");
     let (code, host) = env.exec_out(&id, &["hostname"]);
     assert_eq!((code, host.trim()), (0, "exec"));
-    let out = env.rt.exec_sync(&id, &["sh", "-c", "echo e >&2; exit 0"], b"", Duration::from_secs(20)).unwrap();
+    let out = env
+        .rt
+        .exec_sync(
+            &id,
+            &["sh", "-c", "echo e >&2; exit 0"],
+            b"",
+            Duration::from_secs(20),
+        )
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stderr), "e\n");
-    assert!(env.rt.exec_sync(&id, &["/nonexistent"], b"", Duration::from_secs(20)).is_err()
-        || env.rt.exec_sync(&id, &["/nonexistent"], b"", Duration::from_secs(20)).unwrap().exit_code != 0);
+    assert!(
+        env.rt
+            .exec_sync(&id, &["/nonexistent"], b"", Duration::from_secs(20))
+            .is_err()
+            || env
+                .rt
+                .exec_sync(&id, &["/nonexistent"], b"", Duration::from_secs(20))
+                .unwrap()
+                .exit_code
+                != 0
+    );
     env.rt.stop_container(&id, Duration::from_secs(1)).unwrap();
-    assert_eq!(env.rt.container_status(&id).unwrap().state, ContainerState::Exited);
+    assert_eq!(
+        env.rt.container_status(&id).unwrap().state,
+        ContainerState::Exited
+    );
 }

@@ -3,7 +3,8 @@
 use super::errors::{child, Errs, Shown};
 use super::pod_spec::validate_pod_template;
 use super::selector::{
-    go_label_selector, go_string_map, selector_is_empty, selector_matches, validate_label_selector,
+    go_label_selector, go_string_map, selector_is_empty, selector_matches, shown_selector,
+    validate_label_selector,
 };
 use crate::json::{at, i64_at, obj_at, str_at};
 use serde_json::Value;
@@ -254,10 +255,8 @@ pub fn validate_selector_immutable(old: &Value, new: &Value, errs: &mut Errs) {
     let o = at(old, &["spec", "selector"]).map(super::pod_update::normalize);
     let n = at(new, &["spec", "selector"]).map(super::pod_update::normalize);
     if o != n {
-        let shown = at(new, &["spec", "selector"])
-            .map(go_label_selector)
-            .unwrap_or("null".into());
-        errs.invalid("spec.selector", Shown::Raw(shown), "field is immutable");
+        let shown = shown_selector(at(new, &["spec", "selector"]));
+        errs.invalid("spec.selector", shown, "field is immutable");
     }
 }
 

@@ -6,7 +6,7 @@ use super::metadata::{validate_annotations, validate_labels};
 use super::pod_spec::validate_pod_template;
 use super::pod_update::normalize;
 use super::selector::{
-    go_label_selector, go_string_map, selector_matches, validate_label_selector,
+    go_label_selector, go_string_map, selector_matches, shown_selector, validate_label_selector,
 };
 use super::time_zone::check_time_zone;
 use crate::json::{at, bool_at, obj_at, str_at};
@@ -124,16 +124,14 @@ pub fn validate_job_update(old: &Value, new: &Value, errs: &mut Errs) {
     let o = |k: &str| at(old, &["spec", k]).map(normalize);
     let n = |k: &str| at(new, &["spec", k]).map(normalize);
     if o("selector") != n("selector") {
-        let shown = at(new, &["spec", "selector"])
-            .map(go_label_selector)
-            .unwrap_or("null".into());
-        errs.invalid("spec.selector", Shown::Raw(shown), "field is immutable");
+        let shown = shown_selector(at(new, &["spec", "selector"]));
+        errs.invalid("spec.selector", shown, "field is immutable");
     }
     for f in ["completionMode", "podFailurePolicy", "backoffLimitPerIndex"] {
         if o(f) != n(f) {
             let shown = at(new, &["spec", f])
                 .map(Shown::json)
-                .unwrap_or(Shown::Raw("null".into()));
+                .unwrap_or(Shown::Str("null".into()));
             errs.invalid(&format!("spec.{f}"), shown, "field is immutable");
         }
     }
@@ -143,7 +141,7 @@ pub fn validate_job_update(old: &Value, new: &Value, errs: &mut Errs) {
     if o("completions") != n("completions") && !elastic {
         let shown = at(new, &["spec", "completions"])
             .map(Shown::json)
-            .unwrap_or(Shown::Raw("null".into()));
+            .unwrap_or(Shown::Str("null".into()));
         errs.invalid("spec.completions", shown, "field is immutable");
     }
     // The pod template may only change while the job is suspended and has not started.

@@ -127,6 +127,8 @@ fn validate_ports(ports: &[Value], path: &str, ctx: &ContainerCtx, errs: &mut Er
         let cp_path = child(&pp, "containerPort");
         let container_port = errs.int_or_report(&cp_path, p.get("containerPort"));
         match container_port {
+            // A wrongly typed port was already reported as such.
+            None if p.get("containerPort").is_some_and(|v| !v.is_null()) => {}
             None | Some(0) => errs.required(&cp_path, ""),
             Some(n) if !(1..=65535).contains(&n) => errs.invalid(&cp_path, n, PORT_RANGE_MSG),
             _ => {}

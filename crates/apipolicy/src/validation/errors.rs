@@ -46,7 +46,7 @@ impl Shown {
                 Some(i) => Shown::Int(i),
                 None => Shown::Raw(n.to_string()),
             },
-            Value::Null => Shown::Raw("null".to_string()),
+            Value::Null => Shown::Str("null".to_string()),
             other => Shown::Raw(other.to_string()),
         }
     }

@@ -62,7 +62,7 @@ fn validate_active_deadline(old: &Value, new: &Value, errs: &mut Errs) -> bool {
         (Some(_), None) => {
             errs.invalid(
                 path,
-                super::errors::Shown::Raw("null".into()),
+                super::errors::Shown::Str("null".into()),
                 "must not update from a positive integer to nil value",
             );
             false

@@ -160,3 +160,11 @@ pub fn go_label_selector(sel: &Value) -> String {
         exprs
     )
 }
+
+/// A possibly absent selector shown as Kubernetes prints it in "field is immutable" errors.
+pub fn shown_selector(sel: Option<&Value>) -> Shown {
+    match sel.filter(|s| !s.is_null()) {
+        Some(s) => Shown::Raw(go_label_selector(s)),
+        None => Shown::Str("null".to_string()),
+    }
+}

@@ -90,7 +90,10 @@ impl StagingDir {
         match fs::rename(&path, dest) {
             Ok(()) => Ok(true),
             Err(e) if dest.exists() => {
-                tracing::debug!("{} already published ({e}); dropping staged copy", dest.display());
+                tracing::debug!(
+                    "{} already published ({e}); dropping staged copy",
+                    dest.display()
+                );
                 remove_tree(&path);
                 Ok(false)
             }

@@ -107,7 +107,9 @@ impl ImageStore {
             .filter(|p| {
                 let name = p.file_name().unwrap_or_default().to_string_lossy();
                 p.is_file()
-                    && (name.ends_with(".tar") || name.ends_with(".tar.gz") || name.ends_with(".tgz"))
+                    && (name.ends_with(".tar")
+                        || name.ends_with(".tar.gz")
+                        || name.ends_with(".tgz"))
             })
             .collect();
         archives.sort();
@@ -119,7 +121,10 @@ impl ImageStore {
             let unchanged = index.imported_archives.get(&key).is_some_and(|prev| {
                 prev.size == meta.len()
                     && prev.mtime_ns == mtime_ns
-                    && prev.image_ids.iter().all(|id| index.images.iter().any(|r| &r.id == id))
+                    && prev
+                        .image_ids
+                        .iter()
+                        .all(|id| index.images.iter().any(|r| &r.id == id))
             });
             if unchanged {
                 report.skipped.push(archive);
@@ -274,7 +279,9 @@ impl ImageStore {
 fn is_gzip(path: &Path) -> Result<bool> {
     let mut magic = [0u8; 2];
     let mut f = File::open(path).ctx(|| format!("open {}", path.display()))?;
-    let n = f.read(&mut magic).ctx(|| format!("read {}", path.display()))?;
+    let n = f
+        .read(&mut magic)
+        .ctx(|| format!("read {}", path.display()))?;
     Ok(n == 2 && magic == [0x1f, 0x8b])
 }
 
@@ -313,7 +320,9 @@ fn resolve_manifest(
             Manifest::Index(index) => desc = select_platform(&index)?.clone(),
         }
     }
-    Err(ImageError::InvalidImage("image indexes nested too deeply".into()))
+    Err(ImageError::InvalidImage(
+        "image indexes nested too deeply".into(),
+    ))
 }
 
 /// The name an OCI layout gives a manifest. A full reference (`reg/repo:tag`) is used

@@ -12,7 +12,8 @@ pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// What we ask registries for, most preferred first.
-pub const ACCEPTED_MANIFEST_TYPES: &[&str] = &[OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
+pub const ACCEPTED_MANIFEST_TYPES: &[&str] =
+    &[OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
 
 /// The annotation an OCI layout uses to name a manifest.
 pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
@@ -75,7 +76,9 @@ pub fn parse_manifest(bytes: &[u8], media_type: Option<&str>) -> Result<Manifest
     let invalid = |e: String| ImageError::InvalidImage(format!("manifest: {e}"));
     let probe: Probe = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     if probe.schema_version == Some(1) {
-        return Err(invalid("Docker schema 1 manifests are not supported".into()));
+        return Err(invalid(
+            "Docker schema 1 manifests are not supported".into(),
+        ));
     }
     let kind = probe.media_type.as_deref().or(media_type);
     let is_index = match kind {
@@ -84,7 +87,8 @@ pub fn parse_manifest(bytes: &[u8], media_type: Option<&str>) -> Result<Manifest
         _ => probe.manifests.is_some(),
     };
     if is_index {
-        let index: ImageIndex = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+        let index: ImageIndex =
+            serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
         Ok(Manifest::Index(index))
     } else {
         let m: ImageManifest = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
@@ -100,12 +104,12 @@ pub fn select_platform(index: &ImageIndex) -> Result<&Descriptor> {
             .as_ref()
             .is_some_and(|p| p.os == PLATFORM_OS && p.architecture == PLATFORM_ARCH)
     };
-    if let Some(d) = index
-        .manifests
-        .iter()
-        .filter(matching)
-        .min_by_key(|d| d.platform.as_ref().and_then(|p| p.variant.clone()).is_some())
-    {
+    if let Some(d) = index.manifests.iter().filter(matching).min_by_key(|d| {
+        d.platform
+            .as_ref()
+            .and_then(|p| p.variant.clone())
+            .is_some()
+    }) {
         return Ok(d);
     }
     let without_platform: Vec<_> = index

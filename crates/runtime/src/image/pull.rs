@@ -32,19 +32,33 @@ const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub enum PullEvent {
     /// Asking `endpoint` (a mirror or the registry itself) for the manifest.
-    Resolving { endpoint: String },
+    Resolving {
+        endpoint: String,
+    },
     /// The image manifest is known.
     Resolved {
         manifest_digest: Digest,
         layers: usize,
     },
-    LayerAlreadyPresent { digest: Digest },
+    LayerAlreadyPresent {
+        digest: Digest,
+    },
     /// `size` is the compressed size announced by the manifest.
-    LayerStarted { digest: Digest, size: u64 },
+    LayerStarted {
+        digest: Digest,
+        size: u64,
+    },
     /// Cumulative bytes downloaded for this layer.
-    LayerProgress { digest: Digest, downloaded: u64 },
-    LayerUnpacking { digest: Digest },
-    LayerDone { digest: Digest },
+    LayerProgress {
+        digest: Digest,
+        downloaded: u64,
+    },
+    LayerUnpacking {
+        digest: Digest,
+    },
+    LayerDone {
+        digest: Digest,
+    },
 }
 
 /// A progress sink that ignores everything.
@@ -141,7 +155,11 @@ impl ImageStore {
 
         let mut config_bytes = Vec::new();
         client
-            .pull_blob(&image_ref, manifest.config.digest.to_string().as_str(), &mut config_bytes)
+            .pull_blob(
+                &image_ref,
+                manifest.config.digest.to_string().as_str(),
+                &mut config_bytes,
+            )
             .await
             .map_err(registry_err)?;
         if config_bytes.len() > MAX_CONFIG_BYTES {
@@ -176,9 +194,7 @@ impl ImageStore {
             }
         }
         futures::stream::iter(missing)
-            .map(|(diff_id, desc)| {
-                self.fetch_layer(&client, &image_ref, diff_id, desc, progress)
-            })
+            .map(|(diff_id, desc)| self.fetch_layer(&client, &image_ref, diff_id, desc, progress))
             .buffer_unordered(PARALLEL_DOWNLOADS)
             .try_collect::<Vec<()>>()
             .await?;
@@ -232,9 +248,14 @@ impl ImageStore {
                 downloaded,
             });
         }
-        file.flush().await.ctx(|| format!("write {}", tmp.0.display()))?;
+        file.flush()
+            .await
+            .ctx(|| format!("write {}", tmp.0.display()))?;
         drop(file);
-        digest.verify(&Digest::from_hasher(hasher), &format!("layer blob {digest}"))?;
+        digest.verify(
+            &Digest::from_hasher(hasher),
+            &format!("layer blob {digest}"),
+        )?;
 
         progress(PullEvent::LayerUnpacking {
             digest: digest.clone(),

@@ -108,9 +108,8 @@ impl Index {
                 new
             }
         };
-        self.images.sort_by(|a, b| {
-            (a.repo_tags.first(), &a.id).cmp(&(b.repo_tags.first(), &b.id))
-        });
+        self.images
+            .sort_by(|a, b| (a.repo_tags.first(), &a.id).cmp(&(b.repo_tags.first(), &b.id)));
         merged
     }
 }

@@ -34,7 +34,9 @@ impl NormalizedRef {
 
     /// `registry/repository@digest`, if the reference has a digest.
     pub fn digested(&self) -> Option<String> {
-        self.digest.as_ref().map(|d| format!("{}@{}", self.name(), d))
+        self.digest
+            .as_ref()
+            .map(|d| format!("{}@{}", self.name(), d))
     }
 }
 
@@ -65,7 +67,10 @@ pub fn normalize_reference(reference: &str) -> Result<NormalizedRef> {
     }
 
     let (rest, digest) = match reference.split_once('@') {
-        Some((rest, d)) => (rest, Some(Digest::parse(d).map_err(|e| bad(&e.to_string()))?)),
+        Some((rest, d)) => (
+            rest,
+            Some(Digest::parse(d).map_err(|e| bad(&e.to_string()))?),
+        ),
         None => (reference, None),
     };
     // A ':' after the last '/' separates the tag; earlier ones belong to a registry port.

@@ -177,7 +177,9 @@ fn parse_endpoint(url: &str) -> Result<(String, Option<&'static str>)> {
     };
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() {
-        return Err(ImageError::Registry(format!("mirror endpoint {url:?} has no host")));
+        return Err(ImageError::Registry(format!(
+            "mirror endpoint {url:?} has no host"
+        )));
     }
     if rest.trim_end_matches('/').contains('/') && !rest.trim_end_matches('/').ends_with("/v2") {
         tracing::warn!("mirror endpoint {url:?}: path prefixes are not supported; using {host}");

@@ -46,7 +46,10 @@ impl Source {
                     continue;
                 };
                 let base = if kind.is_symlink() {
-                    Path::new(&name).parent().unwrap_or(Path::new("")).join(&target)
+                    Path::new(&name)
+                        .parent()
+                        .unwrap_or(Path::new(""))
+                        .join(&target)
                 } else {
                     target.into_owned()
                 };
@@ -73,9 +76,9 @@ impl Source {
     pub fn open(&self, name: &str) -> Result<Box<dyn Read + Send>> {
         match self {
             Source::Tar(t) => {
-                let (offset, size) = t.resolve(name).ok_or_else(|| {
-                    ImageError::archive(&t.file, format!("missing file {name}"))
-                })?;
+                let (offset, size) = t
+                    .resolve(name)
+                    .ok_or_else(|| ImageError::archive(&t.file, format!("missing file {name}")))?;
                 let mut f = File::open(&t.file).ctx(|| format!("open {}", t.file.display()))?;
                 f.seek(SeekFrom::Start(offset))
                     .ctx(|| format!("seek in {}", t.file.display()))?;

@@ -321,7 +321,10 @@ impl ImageStore {
         let fs_dir = staging.path().join("fs");
         fs::create_dir(&fs_dir).ctx(|| format!("create {}", fs_dir.display()))?;
         let unpacked = unpack(&fs_dir)?;
-        diff_id.verify(&unpacked.diff_id, &format!("layer {diff_id} (uncompressed)"))?;
+        diff_id.verify(
+            &unpacked.diff_id,
+            &format!("layer {diff_id} (uncompressed)"),
+        )?;
         let size_path = staging.path().join("size");
         fs::write(&size_path, unpacked.size.to_string())
             .ctx(|| format!("write {}", size_path.display()))?;
@@ -386,8 +389,13 @@ impl ImageStore {
             .map(|d| d.hex().to_string())
             .collect();
 
-        for (dir, live) in [(self.layers_dir(), &live_layers), (self.blobs_dir(), &live_blobs)] {
-            let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for (dir, live) in [
+            (self.layers_dir(), &live_layers),
+            (self.blobs_dir(), &live_blobs),
+        ] {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 if live.contains(&name) {
@@ -498,7 +506,9 @@ fn find(index: &Index, reference_or_id: &str) -> Result<Option<(usize, Match)>> 
             (Some(d), _) => index
                 .images
                 .iter()
-                .position(|img| img.repo_digests.contains(&d) || (r.digest.as_ref() == Some(&img.id)))
+                .position(|img| {
+                    img.repo_digests.contains(&d) || (r.digest.as_ref() == Some(&img.id))
+                })
                 .map(|i| (i, Match::Digest)),
             (None, Some(t)) => index
                 .images
@@ -511,8 +521,14 @@ fn find(index: &Index, reference_or_id: &str) -> Result<Option<(usize, Match)>> 
             return Ok(hit);
         }
     }
-    let prefix = reference_or_id.strip_prefix("sha256:").unwrap_or(reference_or_id);
-    if prefix.len() >= 4 && prefix.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    let prefix = reference_or_id
+        .strip_prefix("sha256:")
+        .unwrap_or(reference_or_id);
+    if prefix.len() >= 4
+        && prefix
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         let hits: Vec<usize> = index
             .images
             .iter()

@@ -32,15 +32,29 @@ pub fn parse_signal(s: &str) -> anyhow::Result<i32> {
         bail!("invalid signal number {n}");
     }
     let name = s.to_ascii_uppercase();
-    let name = if name.starts_with("SIG") { name } else { format!("SIG{name}") };
-    name.parse::<nix::sys::signal::Signal>().map(|s| s as i32).map_err(|_| anyhow::anyhow!("unknown signal {s:?}"))
+    let name = if name.starts_with("SIG") {
+        name
+    } else {
+        format!("SIG{name}")
+    };
+    name.parse::<nix::sys::signal::Signal>()
+        .map(|s| s as i32)
+        .map_err(|_| anyhow::anyhow!("unknown signal {s:?}"))
 }
 
 impl Runtime {
     /// Creates (but does not start) a container in a sandbox.
-    pub fn create_container(&self, sandbox_id: &str, cfg: &ContainerConfig) -> anyhow::Result<ContainerId> {
+    pub fn create_container(
+        &self,
+        sandbox_id: &str,
+        cfg: &ContainerConfig,
+    ) -> anyhow::Result<ContainerId> {
         let sb = self.sandbox_paths(sandbox_id)?;
-        if cfg.name.is_empty() || cfg.name.contains(['/', '\0']) || cfg.name == "." || cfg.name == ".." {
+        if cfg.name.is_empty()
+            || cfg.name.contains(['/', '\0'])
+            || cfg.name == "."
+            || cfg.name == ".."
+        {
             bail!("invalid container name {:?}", cfg.name);
         }
         if !self.supervisor_alive(&sb) {
@@ -51,7 +65,13 @@ impl Runtime {
         std::fs::create_dir_all(&cp.dir)?;
         let result = self
             .prepare_container(sandbox_id, &sb, &cp, &id, cfg)
-            .and_then(|_| protocol::call(&sb.socket(), &Request::Create { id: id.clone() }, CALL_TIMEOUT));
+            .and_then(|_| {
+                protocol::call(
+                    &sb.socket(),
+                    &Request::Create { id: id.clone() },
+                    CALL_TIMEOUT,
+                )
+            });
         match result {
             Ok(_) => Ok(id),
             Err(e) => {
@@ -77,21 +97,30 @@ impl Runtime {
                 if !d.is_dir() {
                     bail!("rootfs {} does not exist", d.display());
                 }
-                (std::fs::canonicalize(d).with_context(|| format!("rootfs {}", d.display()))?, None)
+                (
+                    std::fs::canonicalize(d).with_context(|| format!("rootfs {}", d.display()))?,
+                    None,
+                )
             }
             RootfsSource::Overlay { lower_dirs } => {
                 mounts::mount_overlay(lower_dirs, &cp.upper(), &cp.work(), &cp.rootfs())?;
                 (cp.rootfs(), Some(cp.rootfs()))
             }
         };
-        let hostname = std::fs::read_to_string(sb.hostname()).unwrap_or_default().trim().to_string();
+        let hostname = std::fs::read_to_string(sb.hostname())
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         let process = resolve_process(cfg, &rootfs, &hostname)?;
         let stop_signal = match &cfg.image_config.stop_signal {
             Some(s) if !s.is_empty() => parse_signal(s)?,
             _ => libc::SIGTERM,
         };
 
-        let term_path = cfg.termination_message_path.clone().unwrap_or_else(|| DEFAULT_TERMINATION_PATH.to_string());
+        let term_path = cfg
+            .termination_message_path
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TERMINATION_PATH.to_string());
         if !term_path.starts_with('/') {
             bail!("terminationMessagePath {term_path:?} must be absolute");
         }
@@ -99,12 +128,36 @@ impl Runtime {
         std::fs::set_permissions(cp.termination_log(), std::fs::Permissions::from_mode(0o666))?;
 
         let mut binds = self.volume_binds(sb, &scfg.volumes, cfg)?;
-        binds.push(BindMount { source: sb.hosts(), destination: "/etc/hosts".into(), read_only: false });
-        binds.push(BindMount { source: sb.resolv_conf(), destination: "/etc/resolv.conf".into(), read_only: false });
-        binds.push(BindMount { source: sb.hostname(), destination: "/etc/hostname".into(), read_only: false });
-        let shm = if scfg.host_ipc { PathBuf::from("/dev/shm") } else { sb.shm() };
-        binds.push(BindMount { source: shm, destination: "/dev/shm".into(), read_only: false });
-        binds.push(BindMount { source: cp.termination_log(), destination: term_path, read_only: false });
+        binds.push(BindMount {
+            source: sb.hosts(),
+            destination: "/etc/hosts".into(),
+            read_only: false,
+        });
+        binds.push(BindMount {
+            source: sb.resolv_conf(),
+            destination: "/etc/resolv.conf".into(),
+            read_only: false,
+        });
+        binds.push(BindMount {
+            source: sb.hostname(),
+            destination: "/etc/hostname".into(),
+            read_only: false,
+        });
+        let shm = if scfg.host_ipc {
+            PathBuf::from("/dev/shm")
+        } else {
+            sb.shm()
+        };
+        binds.push(BindMount {
+            source: shm,
+            destination: "/dev/shm".into(),
+            read_only: false,
+        });
+        binds.push(BindMount {
+            source: cp.termination_log(),
+            destination: term_path,
+            read_only: false,
+        });
 
         let ns = |kind: &str| PathBuf::from(format!("/proc/{}/ns/{kind}", sst.pause_pid));
         let pid_ns = if scfg.host_pid {
@@ -114,9 +167,16 @@ impl Runtime {
         } else {
             NsMode::New
         };
-        let (net_ns, uts_ns) =
-            if scfg.host_network { (NsMode::Host, NsMode::Host) } else { (NsMode::Join(ns("net")), NsMode::Join(ns("uts"))) };
-        let ipc_ns = if scfg.host_ipc { NsMode::Host } else { NsMode::Join(ns("ipc")) };
+        let (net_ns, uts_ns) = if scfg.host_network {
+            (NsMode::Host, NsMode::Host)
+        } else {
+            (NsMode::Join(ns("net")), NsMode::Join(ns("uts")))
+        };
+        let ipc_ns = if scfg.host_ipc {
+            NsMode::Host
+        } else {
+            NsMode::Join(ns("ipc"))
+        };
         let cgroup_rel = format!("{}/{id}", sst.cgroup);
         let spec = oci::build(&SpecInput {
             process,
@@ -134,7 +194,8 @@ impl Runtime {
             binds,
         })?;
         std::fs::create_dir_all(cp.bundle())?;
-        spec.save(cp.bundle().join("config.json")).context("writing config.json")?;
+        spec.save(cp.bundle().join("config.json"))
+            .context("writing config.json")?;
 
         let log_dir = pod_log_dir(&self.cfg.data_dir, &scfg.namespace, &scfg.name, &scfg.uid);
         let meta = ContainerMeta {
@@ -159,11 +220,18 @@ impl Runtime {
     }
 
     /// Host sources for the container's volume mounts (subPaths resolved safely).
-    fn volume_binds(&self, sb: &SandboxPaths, vols: &[Volume], cfg: &ContainerConfig) -> anyhow::Result<Vec<BindMount>> {
+    fn volume_binds(
+        &self,
+        sb: &SandboxPaths,
+        vols: &[Volume],
+        cfg: &ContainerConfig,
+    ) -> anyhow::Result<Vec<BindMount>> {
         let by_name: HashMap<&str, &Volume> = vols.iter().map(|v| (v.name.as_str(), v)).collect();
         let mut binds = Vec::new();
         for m in &cfg.mounts {
-            let v = by_name.get(m.volume.as_str()).with_context(|| format!("unknown volume {:?}", m.volume))?;
+            let v = by_name
+                .get(m.volume.as_str())
+                .with_context(|| format!("unknown volume {:?}", m.volume))?;
             if !m.container_path.starts_with('/') {
                 bail!("mountPath {:?} must be absolute", m.container_path);
             }
@@ -171,14 +239,22 @@ impl Runtime {
             if let Some(sub) = m.sub_path.as_deref().filter(|s| !s.is_empty()) {
                 source = volumes::resolve_sub_path(&source, sub)?;
             }
-            binds.push(BindMount { source, destination: m.container_path.clone(), read_only: m.read_only });
+            binds.push(BindMount {
+                source,
+                destination: m.container_path.clone(),
+                read_only: m.read_only,
+            });
         }
         Ok(binds)
     }
 
     pub fn start_container(&self, id: &str) -> anyhow::Result<()> {
         let sb = self.locate(id)?;
-        protocol::call(&sb.socket(), &Request::Start { id: id.to_string() }, CALL_TIMEOUT)?;
+        protocol::call(
+            &sb.socket(),
+            &Request::Start { id: id.to_string() },
+            CALL_TIMEOUT,
+        )?;
         Ok(())
     }
 
@@ -191,7 +267,11 @@ impl Runtime {
         if !matches!(st.state, ContainerState::Running | ContainerState::Created) {
             return Ok(());
         }
-        let req = Request::Stop { id: id.to_string(), signal: meta.stop_signal, grace_ms: grace.as_millis() as u64 };
+        let req = Request::Stop {
+            id: id.to_string(),
+            signal: meta.stop_signal,
+            grace_ms: grace.as_millis() as u64,
+        };
         protocol::call(&sb.socket(), &req, CALL_TIMEOUT)?;
         let deadline = Instant::now() + grace + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -208,7 +288,11 @@ impl Runtime {
         let sb = self.locate(id)?;
         let cp = sb.container(id);
         if self.supervisor_alive(&sb) {
-            protocol::call(&sb.socket(), &Request::Remove { id: id.to_string() }, CALL_TIMEOUT)?;
+            protocol::call(
+                &sb.socket(),
+                &Request::Remove { id: id.to_string() },
+                CALL_TIMEOUT,
+            )?;
         }
         mounts::unmount_all_under(&cp.dir)?;
         std::fs::remove_dir_all(&cp.dir).with_context(|| format!("removing {}", cp.dir.display()))
@@ -220,7 +304,9 @@ impl Runtime {
         let mut st: ContainerStatus = read_json(&cp.status())?;
         // A container whose supervisor died cannot be known to still run.
         if matches!(st.state, ContainerState::Running | ContainerState::Created)
-            && !st.pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+            && !st
+                .pid
+                .is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
         {
             st.state = ContainerState::Unknown;
         }
@@ -236,7 +322,9 @@ impl Runtime {
         let mut out = Vec::new();
         for sid in ids {
             let sb = SandboxPaths::new(&self.sandboxes_dir().join(&sid));
-            let Ok(rd) = std::fs::read_dir(sb.containers()) else { continue };
+            let Ok(rd) = std::fs::read_dir(sb.containers()) else {
+                continue;
+            };
             for e in rd.filter_map(|e| e.ok()) {
                 if let Some(cid) = e.file_name().to_str() {
                     if let Ok(st) = self.container_status(cid) {
@@ -251,7 +339,11 @@ impl Runtime {
     /// Makes the supervisor reopen the container's log file (after rotation).
     pub fn reopen_logs(&self, id: &str) -> anyhow::Result<()> {
         let sb = self.locate(id)?;
-        protocol::call(&sb.socket(), &Request::ReopenLog { id: id.to_string() }, CALL_TIMEOUT)?;
+        protocol::call(
+            &sb.socket(),
+            &Request::ReopenLog { id: id.to_string() },
+            CALL_TIMEOUT,
+        )?;
         Ok(())
     }
 

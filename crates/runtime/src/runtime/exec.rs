@@ -39,7 +39,12 @@ pub struct ExecSession {
 impl ExecSession {
     /// Sets the terminal size of a tty exec.
     pub fn resize(&self, cols: u16, rows: u16) -> anyhow::Result<()> {
-        let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         // SAFETY: TIOCSWINSZ with a valid winsize on our pty master fd.
         let rc = unsafe { libc::ioctl(self.stdout.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
         if rc != 0 {
@@ -70,21 +75,32 @@ impl Runtime {
             bail!("exec needs a command");
         }
         let sb = self.locate(id)?;
-        let (child, stdin, stdout, stderr): ([OwnedFd; 3], Option<File>, File, Option<File>) = if opts.tty {
-            let pty = nix::pty::openpty(None, None).context("openpty")?;
-            let s = pty.slave;
-            ([s.try_clone()?, s.try_clone()?, s], None, File::from(pty.master), None)
-        } else {
-            let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC)?;
-            let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC)?;
-            let (in_child, in_parent) = if opts.stdin {
-                let (r, w) = pipe2(OFlag::O_CLOEXEC)?;
-                (r, Some(File::from(w)))
+        let (child, stdin, stdout, stderr): ([OwnedFd; 3], Option<File>, File, Option<File>) =
+            if opts.tty {
+                let pty = nix::pty::openpty(None, None).context("openpty")?;
+                let s = pty.slave;
+                (
+                    [s.try_clone()?, s.try_clone()?, s],
+                    None,
+                    File::from(pty.master),
+                    None,
+                )
             } else {
-                (OwnedFd::from(File::open("/dev/null")?), None)
+                let (out_r, out_w) = pipe2(OFlag::O_CLOEXEC)?;
+                let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC)?;
+                let (in_child, in_parent) = if opts.stdin {
+                    let (r, w) = pipe2(OFlag::O_CLOEXEC)?;
+                    (r, Some(File::from(w)))
+                } else {
+                    (OwnedFd::from(File::open("/dev/null")?), None)
+                };
+                (
+                    [in_child, out_w, err_w],
+                    in_parent,
+                    File::from(out_r),
+                    Some(File::from(err_r)),
+                )
             };
-            ([in_child, out_w, err_w], in_parent, File::from(out_r), Some(File::from(err_r)))
-        };
         let req = Request::Exec {
             id: id.to_string(),
             args: opts.cmd.clone(),
@@ -98,12 +114,28 @@ impl Runtime {
         drop(child);
         let resp = protocol::read_response(&mut conn)?.into_result()?;
         let pid = resp.pid.context("supervisor sent no pid")?;
-        Ok(ExecSession { pid, stdin, stdout, stderr, conn })
+        Ok(ExecSession {
+            pid,
+            stdin,
+            stdout,
+            stderr,
+            conn,
+        })
     }
 
     /// Runs a command to completion, feeding `input` to its stdin, and collects output.
-    pub fn exec_sync(&self, id: &str, cmd: &[&str], input: &[u8], timeout: Duration) -> anyhow::Result<ExecOutput> {
-        let opts = ExecOptions { cmd: cmd.iter().map(|s| s.to_string()).collect(), stdin: true, ..Default::default() };
+    pub fn exec_sync(
+        &self,
+        id: &str,
+        cmd: &[&str],
+        input: &[u8],
+        timeout: Duration,
+    ) -> anyhow::Result<ExecOutput> {
+        let opts = ExecOptions {
+            cmd: cmd.iter().map(|s| s.to_string()).collect(),
+            stdin: true,
+            ..Default::default()
+        };
         let mut s = self.exec(id, &opts)?;
         let mut stdin = s.stdin.take();
         let input = input.to_vec();
@@ -141,6 +173,10 @@ impl Runtime {
         drop(s);
         let stdout = out_reader.join().unwrap_or_default();
         let stderr = err_reader.join().unwrap_or_default();
-        Ok(ExecOutput { exit_code: resp.exit_code.context("no exit code")?, stdout, stderr })
+        Ok(ExecOutput {
+            exit_code: resp.exit_code.context("no exit code")?,
+            stdout,
+            stderr,
+        })
     }
 }

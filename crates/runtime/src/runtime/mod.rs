@@ -42,7 +42,10 @@ impl Runtime {
         std::fs::create_dir_all(cfg.data_dir.join("sandboxes"))
             .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
         let data_dir = std::fs::canonicalize(&cfg.data_dir)?;
-        Ok(Runtime { cfg: RuntimeConfig { data_dir, ..cfg }, layout: cgroups::detect() })
+        Ok(Runtime {
+            cfg: RuntimeConfig { data_dir, ..cfg },
+            layout: cgroups::detect(),
+        })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -68,7 +71,11 @@ impl Runtime {
 
     fn sandbox_ids(&self) -> Vec<SandboxId> {
         std::fs::read_dir(self.sandboxes_dir())
-            .map(|rd| rd.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -104,7 +111,9 @@ fn new_id() -> String {
     let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
     if n != buf.len() as isize {
         // Fall back to time and pid: ids only need to be unique on this node.
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         buf = ((t.as_nanos() as u64) ^ ((std::process::id() as u64) << 32)).to_le_bytes();
     }
     hex::encode(buf)

@@ -85,12 +85,20 @@ impl Runtime {
         }
     }
 
-    fn setup_sandbox(&self, id: &str, paths: &SandboxPaths, cfg: &SandboxConfig) -> anyhow::Result<Sandbox> {
+    fn setup_sandbox(
+        &self,
+        id: &str,
+        paths: &SandboxPaths,
+        cfg: &SandboxConfig,
+    ) -> anyhow::Result<Sandbox> {
         write_json_atomic(&paths.config(), cfg)?;
         let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
         std::fs::write(paths.hosts(), hosts_file(cfg, &[], &host_hosts))?;
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-        std::fs::write(paths.resolv_conf(), resolv_conf(cfg.dns.as_ref(), &host_resolv))?;
+        std::fs::write(
+            paths.resolv_conf(),
+            resolv_conf(cfg.dns.as_ref(), &host_resolv),
+        )?;
         let hostname = if cfg.host_network {
             nix::unistd::gethostname()?.to_string_lossy().to_string()
         } else {
@@ -104,7 +112,8 @@ impl Runtime {
         let cgroup = self.pod_cgroup(id);
         cgroups::create_pod(self.layout, &cgroup, &cfg.resources)?;
         let pause_pid = self.spawn_supervisor(paths)?;
-        let netns_path = (!cfg.host_network).then(|| PathBuf::from(format!("/proc/{pause_pid}/ns/net")));
+        let netns_path =
+            (!cfg.host_network).then(|| PathBuf::from(format!("/proc/{pause_pid}/ns/net")));
         let status = SandboxStatus {
             id: id.to_string(),
             name: cfg.name.clone(),
@@ -118,7 +127,11 @@ impl Runtime {
             created_at: Utc::now(),
         };
         write_json_atomic(&paths.state(), &status)?;
-        Ok(Sandbox { id: id.to_string(), netns_path, pause_pid })
+        Ok(Sandbox {
+            id: id.to_string(),
+            netns_path,
+            pause_pid,
+        })
     }
 
     /// Starts `<helper> __supervisor DIR` and waits for `ready <pause-pid>`.
@@ -153,11 +166,15 @@ impl Runtime {
     }
 
     pub fn list_sandboxes(&self) -> Vec<SandboxStatus> {
-        self.sandbox_ids().iter().filter_map(|id| self.sandbox_status(id).ok()).collect()
+        self.sandbox_ids()
+            .iter()
+            .filter_map(|id| self.sandbox_status(id).ok())
+            .collect()
     }
 
     pub(super) fn supervisor_alive(&self, paths: &SandboxPaths) -> bool {
-        paths.socket().exists() && protocol::call(&paths.socket(), &Request::Ping, Duration::from_secs(2)).is_ok()
+        paths.socket().exists()
+            && protocol::call(&paths.socket(), &Request::Ping, Duration::from_secs(2)).is_ok()
     }
 
     /// Records the pod IPs (from the network hook) and rewrites `/etc/hosts` in place, so
@@ -207,7 +224,8 @@ impl Runtime {
         }
         cgroups::remove_tree(self.layout, &self.pod_cgroup(id))?;
         mounts::unmount_all_under(&paths.dir)?;
-        std::fs::remove_dir_all(&paths.dir).with_context(|| format!("removing {}", paths.dir.display()))
+        std::fs::remove_dir_all(&paths.dir)
+            .with_context(|| format!("removing {}", paths.dir.display()))
     }
 }
 

@@ -70,27 +70,29 @@ fn normalize_cap(c: &str) -> String {
     }
 }
 
-/// Default set + add − drop, with `ALL` understood on both sides.
+/// Default set, then `ALL` on either side, then individual adds, then individual drops
+/// (so `drop: [ALL], add: [NET_ADMIN]` leaves only NET_ADMIN, as with containerd).
 pub fn effective_caps(caps: &Capabilities, privileged: bool) -> Vec<String> {
     let all: Vec<String> = caps::all().into_iter().map(|c| c.to_string()).collect();
     if privileged {
         return all;
     }
+    let is_all = |c: &String| c.eq_ignore_ascii_case("ALL");
     let mut set: Vec<String> = DEFAULT_CAPS.iter().map(|s| s.to_string()).collect();
-    for a in &caps.add {
-        if a.eq_ignore_ascii_case("ALL") {
-            set = all.clone();
-        } else if !set.contains(&normalize_cap(a)) {
+    if caps.add.iter().any(is_all) {
+        set = all.clone();
+    }
+    if caps.drop.iter().any(is_all) {
+        set.clear();
+    }
+    for a in caps.add.iter().filter(|c| !is_all(c)) {
+        if !set.contains(&normalize_cap(a)) {
             set.push(normalize_cap(a));
         }
     }
-    for d in &caps.drop {
-        if d.eq_ignore_ascii_case("ALL") {
-            set.clear();
-        } else {
-            let d = normalize_cap(d);
-            set.retain(|c| *c != d);
-        }
+    for d in caps.drop.iter().filter(|c| !is_all(c)) {
+        let d = normalize_cap(d);
+        set.retain(|c| *c != d);
     }
     set
 }
@@ -123,13 +125,19 @@ pub fn build(input: &SpecInput) -> anyhow::Result<Spec> {
     let sys_ro = if input.privileged { "rw" } else { "ro" };
     if matches!(input.net_ns, NsMode::Host) {
         // sysfs can only be mounted from a network namespace we own: bind the host's.
-        mounts.push(json!({"destination": "/sys", "type": "bind", "source": "/sys",
-                           "options": ["rbind", "nosuid", "noexec", "nodev", sys_ro]}));
+        mounts.push(
+            json!({"destination": "/sys", "type": "bind", "source": "/sys",
+                           "options": ["rbind", "nosuid", "noexec", "nodev", sys_ro]}),
+        );
     } else {
-        mounts.push(json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
-                           "options": ["nosuid", "noexec", "nodev", sys_ro]}));
-        mounts.push(json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-                           "options": ["nosuid", "noexec", "nodev", "relatime", sys_ro]}));
+        mounts.push(
+            json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+                           "options": ["nosuid", "noexec", "nodev", sys_ro]}),
+        );
+        mounts.push(
+            json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                           "options": ["nosuid", "noexec", "nodev", "relatime", sys_ro]}),
+        );
     }
     for b in &input.binds {
         let mut opts = vec!["rbind", "rprivate"];
@@ -200,11 +208,22 @@ mod tests {
     fn caps_add_drop_and_all() {
         let none = Capabilities::default();
         assert_eq!(effective_caps(&none, false).len(), DEFAULT_CAPS.len());
-        let c = Capabilities { add: vec!["NET_ADMIN".into()], drop: vec!["kill".into()] };
+        let c = Capabilities {
+            add: vec!["NET_ADMIN".into()],
+            drop: vec!["kill".into()],
+        };
         let set = effective_caps(&c, false);
-        assert!(set.contains(&"CAP_NET_ADMIN".to_string()) && !set.contains(&"CAP_KILL".to_string()));
-        let c = Capabilities { add: vec!["CHOWN".into()], drop: vec!["ALL".into()] };
-        assert!(effective_caps(&c, false).is_empty());
+        assert!(
+            set.contains(&"CAP_NET_ADMIN".to_string()) && !set.contains(&"CAP_KILL".to_string())
+        );
+        let c = Capabilities {
+            add: vec!["CHOWN".into()],
+            drop: vec!["ALL".into()],
+        };
+        assert_eq!(effective_caps(&c, false), ["CAP_CHOWN"]);
+        let c = Capabilities { add: vec!["ALL".into()], drop: vec!["CHOWN".into()] };
+        let set = effective_caps(&c, false);
+        assert!(set.contains(&"CAP_SYS_ADMIN".to_string()) && !set.contains(&"CAP_CHOWN".to_string()));
         assert!(effective_caps(&none, true).contains(&"CAP_SYS_ADMIN".to_string()));
     }
 }

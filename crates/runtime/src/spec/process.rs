@@ -26,12 +26,23 @@ pub fn resolve_args(c: &ContainerConfig) -> anyhow::Result<Vec<String>> {
     let args = if !c.command.is_empty() {
         c.command.iter().chain(c.args.iter()).cloned().collect()
     } else if !c.args.is_empty() {
-        img.entrypoint.iter().chain(c.args.iter()).cloned().collect()
+        img.entrypoint
+            .iter()
+            .chain(c.args.iter())
+            .cloned()
+            .collect()
     } else {
-        img.entrypoint.iter().chain(img.cmd.iter()).cloned().collect::<Vec<_>>()
+        img.entrypoint
+            .iter()
+            .chain(img.cmd.iter())
+            .cloned()
+            .collect::<Vec<_>>()
     };
     if args.is_empty() {
-        bail!("container {:?}: no command specified (neither command/args nor image ENTRYPOINT/CMD)", c.name);
+        bail!(
+            "container {:?}: no command specified (neither command/args nor image ENTRYPOINT/CMD)",
+            c.name
+        );
     }
     Ok(args)
 }
@@ -52,7 +63,11 @@ pub fn resolve_env(c: &ContainerConfig, hostname: &str) -> Vec<String> {
     env
 }
 
-pub fn resolve_process(c: &ContainerConfig, rootfs: &Path, hostname: &str) -> anyhow::Result<ResolvedProcess> {
+pub fn resolve_process(
+    c: &ContainerConfig,
+    rootfs: &Path,
+    hostname: &str,
+) -> anyhow::Result<ResolvedProcess> {
     let args = resolve_args(c)?;
     let env = resolve_env(c, hostname);
     let cwd = c
@@ -66,9 +81,19 @@ pub fn resolve_process(c: &ContainerConfig, rootfs: &Path, hostname: &str) -> an
     }
     let (uid, gid, groups) = resolve_user(c, rootfs)?;
     if c.run_as_non_root && uid == 0 {
-        bail!("container {:?} has runAsNonRoot and would run as root", c.name);
+        bail!(
+            "container {:?} has runAsNonRoot and would run as root",
+            c.name
+        );
     }
-    Ok(ResolvedProcess { args, env, cwd, uid, gid, additional_gids: groups })
+    Ok(ResolvedProcess {
+        args,
+        env,
+        cwd,
+        uid,
+        gid,
+        additional_gids: groups,
+    })
 }
 
 /// uid, gid, supplementary gids following the image `USER` and the security context.
@@ -85,7 +110,11 @@ fn resolve_user(c: &ContainerConfig, rootfs: &Path) -> anyhow::Result<(u32, u32,
     let (uid, user_name, primary_gid) = match c.run_as_user {
         Some(uid) => {
             let entry = passwd_by(&passwd, |e| e.uid == uid);
-            (uid, entry.as_ref().map(|e| e.name.clone()), entry.map(|e| e.gid))
+            (
+                uid,
+                entry.as_ref().map(|e| e.name.clone()),
+                entry.map(|e| e.gid),
+            )
         }
         None => match img_user {
             None => (0, Some("root".to_string()), Some(0)),
@@ -94,7 +123,9 @@ fn resolve_user(c: &ContainerConfig, rootfs: &Path) -> anyhow::Result<(u32, u32,
                 match (entry, u.parse::<u32>()) {
                     (Some(e), _) => (e.uid, Some(e.name), Some(e.gid)),
                     (None, Ok(n)) => (n, None, None),
-                    (None, Err(_)) => bail!("image user {u:?} not found in the image's /etc/passwd"),
+                    (None, Err(_)) => {
+                        bail!("image user {u:?} not found in the image's /etc/passwd")
+                    }
                 }
             }
         },
@@ -103,7 +134,8 @@ fn resolve_user(c: &ContainerConfig, rootfs: &Path) -> anyhow::Result<(u32, u32,
         (Some(g), _) => g,
         (None, Some(g)) => match g.parse::<u32>() {
             Ok(n) => n,
-            Err(_) => group_gid(&group, g).with_context(|| format!("image group {g:?} not found in /etc/group"))?,
+            Err(_) => group_gid(&group, g)
+                .with_context(|| format!("image group {g:?} not found in /etc/group"))?,
         },
         (None, None) => primary_gid.unwrap_or(0),
     };
@@ -149,7 +181,10 @@ fn member_gids(group: &str, user: &str) -> Vec<u32> {
         .filter_map(|l| {
             let f: Vec<&str> = l.split(':').collect();
             let members = f.get(3)?;
-            members.split(',').any(|m| m == user).then(|| f.get(2)?.parse().ok())?
+            members
+                .split(',')
+                .any(|m| m == user)
+                .then(|| f.get(2)?.parse().ok())?
         })
         .collect()
 }
@@ -195,12 +230,19 @@ mod tests {
     fn users_resolve_through_passwd_and_non_root_is_enforced() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("etc")).unwrap();
-        std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\nweb:x:33:44::/:/bin/sh\n").unwrap();
+        std::fs::write(
+            dir.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nweb:x:33:44::/:/bin/sh\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("etc/group"), "root:x:0:\nextra:x:55:web\n").unwrap();
         let mut c = ctr();
         c.image_config.user = Some("web".into());
         let p = resolve_process(&c, dir.path(), "h").unwrap();
-        assert_eq!((p.uid, p.gid, p.additional_gids.clone()), (33, 44, vec![55]));
+        assert_eq!(
+            (p.uid, p.gid, p.additional_gids.clone()),
+            (33, 44, vec![55])
+        );
         c.run_as_user = Some(0);
         c.run_as_non_root = true;
         assert!(resolve_process(&c, dir.path(), "h").is_err());

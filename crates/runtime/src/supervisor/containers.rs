@@ -30,8 +30,17 @@ struct Output {
     split: LineSplitter,
 }
 
+/// The container's own process identity, which exec'd processes inherit.
+struct ExecDefaults {
+    uid: u32,
+    gid: u32,
+    additional_gids: Vec<u32>,
+    cwd: String,
+}
+
 pub struct Ctr {
     meta: ContainerMeta,
+    exec_defaults: ExecDefaults,
     status_path: std::path::PathBuf,
     status: ContainerStatus,
     lc: Container,
@@ -65,7 +74,10 @@ fn make_stdio(meta: &ContainerMeta) -> anyhow::Result<Stdio> {
         let s = pty.slave;
         return Ok(Stdio {
             child: [s.try_clone()?, s.try_clone()?, s],
-            outputs: vec![Output { fd: master, split: LineSplitter::new(Stream::Stdout) }],
+            outputs: vec![Output {
+                fd: master,
+                split: LineSplitter::new(Stream::Stdout),
+            }],
             hold: Some(hold),
         });
     }
@@ -82,8 +94,14 @@ fn make_stdio(meta: &ContainerMeta) -> anyhow::Result<Stdio> {
     Ok(Stdio {
         child: [stdin_child, out_w, err_w],
         outputs: vec![
-            Output { fd: out_r, split: LineSplitter::new(Stream::Stdout) },
-            Output { fd: err_r, split: LineSplitter::new(Stream::Stderr) },
+            Output {
+                fd: out_r,
+                split: LineSplitter::new(Stream::Stdout),
+            },
+            Output {
+                fd: err_r,
+                split: LineSplitter::new(Stream::Stderr),
+            },
         ],
         hold,
     })
@@ -96,8 +114,17 @@ impl Supervisor {
         }
         let cpaths = self.paths.container(id);
         let meta: ContainerMeta = read_json(&cpaths.meta())?;
+        let spec = oci_spec::runtime::Spec::load(cpaths.bundle().join("config.json")).context("loading config.json")?;
+        let process = spec.process().clone().context("config.json has no process")?;
+        let exec_defaults = ExecDefaults {
+            uid: process.user().uid(),
+            gid: process.user().gid(),
+            additional_gids: process.user().additional_gids().clone().unwrap_or_default(),
+            cwd: process.cwd().to_string_lossy().to_string(),
+        };
         let stdio = make_stdio(&meta)?;
-        let log = LogWriter::open(&meta.log_path).with_context(|| format!("opening log {}", meta.log_path.display()))?;
+        let log = LogWriter::open(&meta.log_path)
+            .with_context(|| format!("opening log {}", meta.log_path.display()))?;
         let [sin, sout, serr] = stdio.child;
         let lc = ContainerBuilder::new(id.to_string(), SyscallType::default())
             .with_root_path(self.paths.libcontainer_root())
@@ -110,7 +137,10 @@ impl Supervisor {
             .with_detach(true)
             .build()
             .map_err(|e| anyhow::anyhow!("creating container {id}: {e}"))?;
-        let pid = lc.pid().map(|p| p.as_raw()).context("libcontainer returned no pid")?;
+        let pid = lc
+            .pid()
+            .map(|p| p.as_raw())
+            .context("libcontainer returned no pid")?;
         let status = ContainerStatus {
             id: id.to_string(),
             name: meta.name.clone(),
@@ -131,6 +161,7 @@ impl Supervisor {
             id.to_string(),
             Ctr {
                 meta,
+                exec_defaults,
                 status_path: cpaths.status(),
                 status,
                 lc,
@@ -145,7 +176,9 @@ impl Supervisor {
     }
 
     pub(super) fn remove(&mut self, id: &str) -> anyhow::Result<()> {
-        let Some(c) = self.containers.get_mut(id) else { return Ok(()) };
+        let Some(c) = self.containers.get_mut(id) else {
+            return Ok(());
+        };
         if let Some(pid) = c.pid {
             c.signal(libc::SIGKILL);
             let code = match waitpid(Pid::from_raw(pid), None) {
@@ -157,7 +190,8 @@ impl Supervisor {
             c.on_exit(layout, code);
         }
         let mut c = self.containers.remove(id).context("container vanished")?;
-        c.lc.delete(true).map_err(|e| anyhow::anyhow!("deleting container {id}: {e}"))?;
+        c.lc.delete(true)
+            .map_err(|e| anyhow::anyhow!("deleting container {id}: {e}"))?;
         Ok(())
     }
 
@@ -169,18 +203,27 @@ impl Supervisor {
         cwd: Option<String>,
         fds: Vec<OwnedFd>,
     ) -> anyhow::Result<i32> {
-        let c = self.containers.get(id).with_context(|| format!("no container {id} in this sandbox"))?;
+        let c = self
+            .containers
+            .get(id)
+            .with_context(|| format!("no container {id} in this sandbox"))?;
         if c.status.state != ContainerState::Running {
             bail!("container {id} is not running");
         }
         if args.is_empty() {
             bail!("exec needs a command");
         }
-        let [sin, sout, serr]: [OwnedFd; 3] = fds.try_into().map_err(|_| anyhow::anyhow!("exec needs 3 fds"))?;
+        let [sin, sout, serr]: [OwnedFd; 3] = fds
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("exec needs 3 fds"))?;
         let env: HashMap<String, String> = env
             .iter()
-            .filter_map(|e| e.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+            .filter_map(|e| {
+                e.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
             .collect();
+        let d = &c.exec_defaults;
         let pid = ContainerBuilder::new(id.to_string(), SyscallType::default())
             .with_root_path(self.paths.libcontainer_root())
             .context("libcontainer root")?
@@ -190,7 +233,10 @@ impl Supervisor {
             .as_tenant()
             .with_container_args(args)
             .with_env(env)
-            .with_cwd(cwd)
+            .with_cwd(Some(cwd.unwrap_or_else(|| d.cwd.clone())))
+            .with_user(Some(d.uid))
+            .with_group(Some(d.gid))
+            .with_additional_gids(d.additional_gids.clone())
             .with_detach(true)
             .build()
             .map_err(|e| anyhow::anyhow!("exec in {id}: {e}"))?;
@@ -221,9 +267,15 @@ impl Ctr {
 
     pub fn start(&mut self) -> anyhow::Result<()> {
         if self.status.state != ContainerState::Created {
-            bail!("container {} is {:?}, not created", self.meta.id, self.status.state);
+            bail!(
+                "container {} is {:?}, not created",
+                self.meta.id,
+                self.status.state
+            );
         }
-        self.lc.start().map_err(|e| anyhow::anyhow!("starting container {}: {e}", self.meta.id))?;
+        self.lc
+            .start()
+            .map_err(|e| anyhow::anyhow!("starting container {}: {e}", self.meta.id))?;
         self.status.state = ContainerState::Running;
         self.status.started_at = Some(Utc::now());
         write_json_atomic(&self.status_path, &self.status)

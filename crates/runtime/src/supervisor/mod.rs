@@ -19,7 +19,6 @@ use crate::config::SandboxConfig;
 use crate::paths::SandboxPaths;
 use crate::status::read_json;
 
-
 /// Entry point of `__supervisor <sandbox-dir>`. Prints `ready <pause-pid>` (or an error)
 /// on stdout once the pod's namespaces exist and the control socket listens, then the
 /// launching process exits while the daemon continues.
@@ -47,13 +46,13 @@ pub fn main(sandbox_dir: &Path) -> anyhow::Result<()> {
             redirect_stdio(&paths).context("redirecting stdio")?;
             match start(&paths) {
                 Ok(mut sup) => {
-                    let _ = write!(ready, "ready {}\n", sup.pause_pid());
+                    let _ = writeln!(ready, "ready {}", sup.pause_pid());
                     drop(ready);
                     sup.run();
                     Ok(())
                 }
                 Err(e) => {
-                    let _ = write!(ready, "error: {e:#}\n");
+                    let _ = writeln!(ready, "error: {e:#}");
                     std::process::exit(1)
                 }
             }
@@ -72,8 +71,14 @@ fn start(paths: &SandboxPaths) -> anyhow::Result<server::Supervisor> {
 }
 
 fn redirect_stdio(paths: &SandboxPaths) -> anyhow::Result<()> {
-    let null = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(paths.supervisor_log())?;
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(paths.supervisor_log())?;
     nix::unistd::dup2(null.as_raw_fd(), 0)?;
     nix::unistd::dup2(null.as_raw_fd(), 1)?;
     nix::unistd::dup2(log.as_raw_fd(), 2)?;

@@ -50,7 +50,8 @@ pub fn spawn(cfg: &SandboxConfig) -> anyhow::Result<i32> {
         }
     });
     // SAFETY: the supervisor is single-threaded; the child only runs `cb` on its own stack.
-    let pid = unsafe { nix::sched::clone(cb, &mut stack, flags, Some(libc::SIGCHLD)) }.context("cloning pause")?;
+    let pid = unsafe { nix::sched::clone(cb, &mut stack, flags, Some(libc::SIGCHLD)) }
+        .context("cloning pause")?;
     drop(wr);
     let mut msg = String::new();
     std::fs::File::from(rd).read_to_string(&mut msg)?;

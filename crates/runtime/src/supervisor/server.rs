@@ -31,7 +31,8 @@ impl Supervisor {
     pub fn new(paths: SandboxPaths, pause_pid: i32, sig_fd: OwnedFd) -> anyhow::Result<Self> {
         let sock = paths.socket();
         let _ = std::fs::remove_file(&sock);
-        let listener = UnixListener::bind(&sock).with_context(|| format!("binding {}", sock.display()))?;
+        let listener =
+            UnixListener::bind(&sock).with_context(|| format!("binding {}", sock.display()))?;
         listener.set_nonblocking(true)?;
         Ok(Supervisor {
             paths,
@@ -52,21 +53,40 @@ impl Supervisor {
     pub fn run(&mut self) {
         while !self.shutdown {
             let mut fds = vec![
-                libc::pollfd { fd: self.listener.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-                libc::pollfd { fd: self.sig_fd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+                libc::pollfd {
+                    fd: self.listener.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.sig_fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
             ];
             for c in self.containers.values() {
                 for fd in c.output_fds() {
-                    fds.push(libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
+                    fds.push(libc::pollfd {
+                        fd,
+                        events: libc::POLLIN,
+                        revents: 0,
+                    });
                 }
             }
-            let timeout = self.next_deadline().map(|d| d.as_millis().min(1000) as i32).unwrap_or(1000);
+            let timeout = self
+                .next_deadline()
+                .map(|d| d.as_millis().min(1000) as i32)
+                .unwrap_or(1000);
             // SAFETY: fds is a valid array of pollfd for the duration of the call.
             let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
             if n < 0 {
                 continue;
             }
-            let ready: Vec<i32> = fds[2..].iter().filter(|p| p.revents != 0).map(|p| p.fd).collect();
+            let ready: Vec<i32> = fds[2..]
+                .iter()
+                .filter(|p| p.revents != 0)
+                .map(|p| p.fd)
+                .collect();
             for c in self.containers.values_mut() {
                 c.pump_output(&ready);
             }
@@ -106,7 +126,9 @@ impl Supervisor {
             match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::StillAlive) | Err(_) => return,
                 Ok(st) => {
-                    let Some(pid) = st.pid().map(|p| p.as_raw()) else { continue };
+                    let Some(pid) = st.pid().map(|p| p.as_raw()) else {
+                        continue;
+                    };
                     let code = match st {
                         WaitStatus::Exited(_, c) => c,
                         WaitStatus::Signaled(_, s, _) => 128 + s as i32,
@@ -125,7 +147,13 @@ impl Supervisor {
             return;
         }
         if let Some(conn) = self.execs.remove(&pid) {
-            let _ = protocol::reply(&conn, &Response { exit_code: Some(code), ..Response::ok() });
+            let _ = protocol::reply(
+                &conn,
+                &Response {
+                    exit_code: Some(code),
+                    ..Response::ok()
+                },
+            );
             return;
         }
         let layout = self.layout;
@@ -150,18 +178,42 @@ impl Supervisor {
 
     fn handle(&mut self, req: Request, fds: Vec<OwnedFd>, stream: UnixStream) {
         let resp = match req {
-            Request::Ping => Ok(Response { pause_pid: self.pause_pid, ..Response::ok() }),
-            Request::Create { id } => self.create(&id).map(|pid| Response { pid: Some(pid), ..Response::ok() }),
+            Request::Ping => Ok(Response {
+                pause_pid: self.pause_pid,
+                ..Response::ok()
+            }),
+            Request::Create { id } => self.create(&id).map(|pid| Response {
+                pid: Some(pid),
+                ..Response::ok()
+            }),
             Request::Start { id } => self.with_ctr(&id, |c| c.start()),
-            Request::Stop { id, signal, grace_ms } => self.with_ctr(&id, |c| {
+            Request::Stop {
+                id,
+                signal,
+                grace_ms,
+            } => self.with_ctr(&id, |c| {
                 c.stop(signal, Duration::from_millis(grace_ms));
                 Ok(())
             }),
             Request::Remove { id } => self.remove(&id).map(|_| Response::ok()),
             Request::ReopenLog { id } => self.with_ctr(&id, |c| c.reopen_log()),
-            Request::Exec { id, args, env, cwd, tty: _ } => match self.exec(&id, args, env, cwd, fds) {
+            Request::Exec {
+                id,
+                args,
+                env,
+                cwd,
+                tty: _,
+            } => match self.exec(&id, args, env, cwd, fds) {
                 Ok(pid) => {
-                    if protocol::reply(&stream, &Response { pid: Some(pid), ..Response::ok() }).is_ok() {
+                    if protocol::reply(
+                        &stream,
+                        &Response {
+                            pid: Some(pid),
+                            ..Response::ok()
+                        },
+                    )
+                    .is_ok()
+                    {
                         let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
                         self.execs.insert(pid, stream);
                     }
@@ -178,8 +230,15 @@ impl Supervisor {
         let _ = protocol::reply(&stream, &resp);
     }
 
-    fn with_ctr(&mut self, id: &str, f: impl FnOnce(&mut Ctr) -> anyhow::Result<()>) -> anyhow::Result<Response> {
-        let c = self.containers.get_mut(id).with_context(|| format!("no container {id} in this sandbox"))?;
+    fn with_ctr(
+        &mut self,
+        id: &str,
+        f: impl FnOnce(&mut Ctr) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Response> {
+        let c = self
+            .containers
+            .get_mut(id)
+            .with_context(|| format!("no container {id} in this sandbox"))?;
         f(c)?;
         Ok(Response::ok())
     }

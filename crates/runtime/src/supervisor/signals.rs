@@ -25,9 +25,17 @@ pub fn install() -> nix::Result<OwnedFd> {
     let (rd, wr) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
     let raw: RawFd = std::os::fd::IntoRawFd::into_raw_fd(wr);
     WAKE_FD.store(raw, Ordering::Relaxed);
-    let chld = SigAction::new(SigHandler::Handler(on_signal), SaFlags::SA_RESTART | SaFlags::SA_NOCLDSTOP, SigSet::empty());
+    let chld = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::SA_RESTART | SaFlags::SA_NOCLDSTOP,
+        SigSet::empty(),
+    );
     // SIGPIPE gets a no-op handler rather than SIG_IGN so containers still get the default.
-    let pipe = SigAction::new(SigHandler::Handler(ignore), SaFlags::SA_RESTART, SigSet::empty());
+    let pipe = SigAction::new(
+        SigHandler::Handler(ignore),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
     // SAFETY: the handlers only call async-signal-safe functions.
     unsafe {
         sigaction(Signal::SIGCHLD, &chld)?;
@@ -39,5 +47,8 @@ pub fn install() -> nix::Result<OwnedFd> {
 /// Empties the wake pipe.
 pub fn drain(fd: &OwnedFd) {
     let mut buf = [0u8; 64];
-    while nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(fd), &mut buf).map(|n| n > 0).unwrap_or(false) {}
+    while nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(fd), &mut buf)
+        .map(|n| n > 0)
+        .unwrap_or(false)
+    {}
 }

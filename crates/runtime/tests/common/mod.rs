@@ -7,24 +7,47 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use peapod_runtime::{
-    ContainerConfig, ContainerState, ContainerStatus, Runtime, RuntimeConfig, RootfsSource, SandboxConfig,
+    ContainerConfig, ContainerState, ContainerStatus, RootfsSource, Runtime, RuntimeConfig,
+    SandboxConfig,
 };
 
 pub const BUSYBOX: &str = "/bin/busybox";
 
 /// Builds a busybox root (applet links made inside a chroot so they point at /bin/busybox).
 pub fn busybox_rootfs(root: &Path) -> PathBuf {
-    assert!(Path::new(BUSYBOX).exists(), "apt-get install busybox-static");
+    assert!(
+        Path::new(BUSYBOX).exists(),
+        "apt-get install busybox-static"
+    );
     for d in ["bin", "etc", "tmp", "proc", "sys", "dev", "root", "var/www"] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
     std::fs::copy(BUSYBOX, root.join("bin/busybox")).unwrap();
-    let st = Command::new("chroot").arg(root).args(["/bin/busybox", "--install", "-s", "/bin"]).status().unwrap();
-    assert!(st.success(), "busybox --install failed");
-    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n")
-        .unwrap();
+    // Retried: a copy just written can be briefly busy (ETXTBSY) while other test threads fork.
+    let installed = (0..20).any(|_| {
+        let ok = Command::new("chroot")
+            .arg(root)
+            .args(["/bin/busybox", "--install", "-s", "/bin"])
+            .status()
+            .unwrap()
+            .success();
+        if !ok {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        ok
+    });
+    assert!(installed, "busybox --install failed");
+    std::fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n",
+    )
+    .unwrap();
     std::fs::write(root.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
-    std::fs::set_permissions(root.join("tmp"), std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+    std::fs::set_permissions(
+        root.join("tmp"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )
+    .unwrap();
     root.to_path_buf()
 }
 
@@ -54,7 +77,12 @@ impl TestEnv {
         let mut cfg = RuntimeConfig::new(tmp.path().join("data"), helper_exe());
         cfg.cgroup_parent = cgroup_parent.clone();
         let rt = Runtime::new(cfg).unwrap();
-        TestEnv { rt, rootfs, cgroup_parent, tmp }
+        TestEnv {
+            rt,
+            rootfs,
+            cgroup_parent,
+            tmp,
+        }
     }
 
     /// A runtime on the same data dir, as after an agent restart.
@@ -95,8 +123,14 @@ impl TestEnv {
     }
 
     pub fn exec_out(&self, id: &str, cmd: &[&str]) -> (i32, String) {
-        let out = self.rt.exec_sync(id, cmd, b"", Duration::from_secs(20)).unwrap();
-        (out.exit_code, String::from_utf8_lossy(&out.stdout).to_string())
+        let out = self
+            .rt
+            .exec_sync(id, cmd, b"", Duration::from_secs(20))
+            .unwrap();
+        (
+            out.exit_code,
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
     }
 
     pub fn cgroup_dirs(&self) -> Vec<PathBuf> {

@@ -1,0 +1,1 @@
+//! peapod admission (being written)

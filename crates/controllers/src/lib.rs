@@ -1,0 +1,1 @@
+//! peapod controllers (being written)

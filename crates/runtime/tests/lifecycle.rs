@@ -1,0 +1,178 @@
+//! Surviving the agent, recovery of dead sandboxes, and leaving no trace.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{wait_for, TestEnv};
+use peapod_runtime::ContainerState;
+
+fn supervisor_pid(sandbox_id: &str) -> i32 {
+    for e in std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()) {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd);
+        if cmd.contains("__supervisor") && cmd.contains(sandbox_id) {
+            return pid;
+        }
+    }
+    panic!("no supervisor for {sandbox_id}");
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn containers_survive_the_agent_and_are_readopted() {
+    let mut env = TestEnv::new();
+    let sb = env.rt.run_sandbox(&env.sandbox("survivor")).unwrap();
+    let id = env.run(
+        &sb.id,
+        &env.container(
+            "app",
+            &["sh", "-c", "while true; do echo tick; sleep 0.1; done"],
+        ),
+    );
+    let pid = env.rt.container_status(&id).unwrap().pid.unwrap();
+    // The agent goes away (a new Runtime on the same data dir, as after a restart).
+    env.reopen();
+    let report = env.rt.recover();
+    assert_eq!(report.adopted, vec![sb.id.clone()]);
+    assert!(report.cleaned.is_empty());
+    let st = env.rt.container_status(&id).unwrap();
+    assert_eq!((st.state, st.pid), (ContainerState::Running, Some(pid)));
+    assert_eq!(
+        env.exec_out(&id, &["echo", "still here"]),
+        (0, "still here\n".to_string())
+    );
+    let log = st.log_path.clone();
+    let n = std::fs::read_to_string(&log).unwrap().lines().count();
+    wait_for(Duration::from_secs(5), || {
+        (std::fs::read_to_string(&log).unwrap().lines().count() > n + 2).then_some(())
+    });
+    // Log rotation: move the file away and reopen.
+    let rotated = log.with_extension("log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    env.rt.reopen_logs(&id).unwrap();
+    wait_for(Duration::from_secs(5), || log.exists().then_some(()));
+    env.rt
+        .stop_container(&id, Duration::from_millis(100))
+        .unwrap();
+}
+
+#[test]
+fn sandbox_with_dead_supervisor_is_cleaned_on_recover() {
+    let mut env = TestEnv::new();
+    let sb = env.rt.run_sandbox(&env.sandbox("orphan")).unwrap();
+    let id = env.run(&sb.id, &env.container("app", &["sleep", "1000"]));
+    let cpid = env.rt.container_status(&id).unwrap().pid.unwrap();
+    let sup = supervisor_pid(&sb.id);
+    // SAFETY: killing the supervisor process this test started.
+    unsafe { libc::kill(sup, libc::SIGKILL) };
+    wait_for(Duration::from_secs(5), || (!alive(sup)).then_some(()));
+    env.reopen();
+    let report = env.rt.recover();
+    assert_eq!(report.cleaned, vec![sb.id.clone()]);
+    wait_for(Duration::from_secs(5), || {
+        (!alive(cpid) && !alive(sb.pause_pid)).then_some(())
+    });
+    assert!(env
+        .cgroup_dirs()
+        .iter()
+        .all(|d| !d.to_string_lossy().contains(&sb.id)));
+    assert!(env.rt.list_sandboxes().is_empty());
+}
+
+fn mount_points() -> BTreeSet<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4).map(str::to_string))
+        .collect()
+}
+
+fn processes_mentioning(s: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmd).contains(s)
+        })
+        .collect()
+}
+
+fn pause_processes() -> BTreeSet<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "pause")
+        })
+        .collect()
+}
+
+#[test]
+fn fifty_sandboxes_leave_the_machine_as_before() {
+    let env = TestEnv::new();
+    // The shared cgroup parent (like kubepods) is created by the first pod and stays.
+    let warmup_cfg = env.sandbox("warmup");
+    let warmup = env.rt.run_sandbox(&warmup_cfg).unwrap();
+    env.run(&warmup.id, &env.container("app", &["true"]));
+    env.rt.remove_sandbox(&warmup.id).unwrap();
+    env.rt
+        .remove_pod_logs(&warmup_cfg.namespace, &warmup_cfg.name, &warmup_cfg.uid)
+        .unwrap();
+    let mounts_before = mount_points();
+    let pauses_before = pause_processes();
+    let cgroups_before = env.cgroup_dirs();
+    let data = env.rt.data_dir().to_path_buf();
+    let mut pods = Vec::new();
+    for i in 0..50 {
+        let mut cfg = env.sandbox(&format!("pod{i}"));
+        cfg.share_pid = i % 2 == 0;
+        cfg.volumes = vec![peapod_runtime::Volume {
+            name: "mem".into(),
+            source: peapod_runtime::VolumeSource::EmptyDir {
+                memory: true,
+                size_limit: None,
+            },
+        }];
+        let sb = env.rt.run_sandbox(&cfg).unwrap();
+        let id = env.run(&sb.id, &env.container("app", &["sleep", "1000"]));
+        pods.push((sb, id, cfg));
+    }
+    assert_eq!(pause_processes().len(), pauses_before.len() + 50);
+    for (sb, _, cfg) in &pods {
+        env.rt.remove_sandbox(&sb.id).unwrap();
+        env.rt
+            .remove_pod_logs(&cfg.namespace, &cfg.name, &cfg.uid)
+            .unwrap();
+    }
+    assert_eq!(mount_points(), mounts_before);
+    assert_eq!(pause_processes(), pauses_before);
+    assert!(processes_mentioning(&data.to_string_lossy()).is_empty());
+    assert_eq!(env.cgroup_dirs(), cgroups_before);
+    assert_eq!(
+        std::fs::read_dir(data.join("sandboxes")).unwrap().count(),
+        0
+    );
+    assert_eq!(std::fs::read_dir(data.join("pods")).unwrap().count(), 0);
+    for (_, id, _) in &pods {
+        assert!(env.rt.container_status(id).is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! peapod scheduler (being written)
