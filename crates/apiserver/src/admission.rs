@@ -41,3 +41,28 @@ pub fn validate_update(res: &ResourceInfo, old: &Value, new: &Value) -> Vec<Caus
 pub fn unknown_fields(res: &ResourceInfo, obj: &Value) -> Vec<String> {
     peapod_apipolicy::unknown_fields(res.gvk, obj)
 }
+
+/// Pod admission that needs other objects: the ServiceAccount (token volume) and the
+/// namespace's PodPresets. Returns preset conflicts, to be recorded as events.
+pub async fn admit_pod_with_objects(
+    state: &crate::state::SharedState,
+    ns: &str,
+    pod: &mut Value,
+) -> crate::errors::ApiResult<Vec<(String, String)>> {
+    use crate::errors::ApiError;
+    use crate::registry;
+    let sa_res = registry::find("", "v1", "serviceaccounts").expect("registered");
+    let sa_name = peapod_admission::service_account_name(pod).to_string();
+    let sa = state.objects.get(sa_res, Some(ns), &sa_name).await?.map(|(v, _)| v);
+    peapod_admission::admit_service_account(pod, sa.as_ref()).map_err(ApiError::forbidden)?;
+    let presets_res = registry::find_kind(&peapod_apimachinery::gvk::kinds::POD_PRESET).expect("registered");
+    let list = state.objects.store.list(&presets_res.list_prefix(Some(ns)), None, 0).await?;
+    let mut conflicts = Vec::new();
+    if !list.kvs.is_empty() {
+        let presets: Vec<Value> = list.kvs.iter().filter_map(|kv| crate::objects::decode(kv).ok()).collect();
+        conflicts = peapod_admission::apply_pod_presets(pod, &presets).conflicts;
+    }
+    // Volumes and mounts added above get their API defaults too.
+    peapod_apipolicy::apply_defaults(peapod_apimachinery::gvk::kinds::POD, pod);
+    Ok(conflicts)
+}

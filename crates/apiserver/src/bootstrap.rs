@@ -28,9 +28,28 @@ pub async fn ensure_system_namespaces(state: &SharedState) -> anyhow::Result<()>
                 Err(e) => anyhow::bail!("create namespace {ns}: {}", e.message),
             }
         }
-        ensure_default_service_account(state, ns).await;
+        ensure_namespace_objects(state, ns).await;
     }
     Ok(())
+}
+
+/// What every namespace holds: the `default` ServiceAccount and the `kube-root-ca.crt`
+/// ConfigMap that ServiceAccount token volumes project.
+async fn ensure_namespace_objects(state: &SharedState, ns: &str) {
+    ensure_default_service_account(state, ns).await;
+    let cm = res("configmaps");
+    match state.objects.get(cm, Some(ns), "kube-root-ca.crt").await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let obj = peapod_admission::root_ca_configmap(ns, &state.ca_pem);
+            match crate::handlers::create_internal(state, cm, Some(ns), obj).await {
+                Ok(_) => {}
+                Err(e) if e.code == 409 || e.code == 403 || e.code == 404 => {}
+                Err(e) => tracing::warn!(namespace = ns, error = %e.message, "publish kube-root-ca.crt"),
+            }
+        }
+        Err(e) => tracing::warn!(namespace = ns, error = %e.message, "read kube-root-ca.crt"),
+    }
 }
 
 async fn ensure_default_service_account(state: &SharedState, ns: &str) {
@@ -81,7 +100,7 @@ fn handle_namespace(state: &SharedState, ns: Value) {
     if object::is_deleting(&ns) {
         tokio::spawn(async move { finalize_namespace(&state, &name).await });
     } else {
-        tokio::spawn(async move { ensure_default_service_account(&state, &name).await });
+        tokio::spawn(async move { ensure_namespace_objects(&state, &name).await });
     }
 }
 

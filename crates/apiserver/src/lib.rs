@@ -10,6 +10,7 @@ mod body;
 mod bootstrap;
 mod discovery;
 mod errors;
+mod events;
 mod filter;
 mod handlers;
 mod listener;
@@ -104,6 +105,8 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
         metrics: metrics::Metrics::default(),
         server_address: SocketAddr::new(client_host, addr.port()).to_string(),
         data_dir: cfg.data_dir.clone(),
+        signer: peapod_admission::TokenSigner::load_or_create(&cfg.data_dir.join("tls"))?,
+        ca_pem: pki.ca_cert_pem().to_string(),
     });
     bootstrap::ensure_system_namespaces(&state).await?;
     bootstrap::spawn_namespace_lifecycle(state.clone());

@@ -12,6 +12,10 @@ pub struct AppState {
     /// `host:port` clients use, for legacy discovery.
     pub server_address: String,
     pub data_dir: PathBuf,
+    /// Signs and verifies ServiceAccount tokens.
+    pub signer: peapod_admission::TokenSigner,
+    /// The cluster CA certificate, published as `kube-root-ca.crt` in every namespace.
+    pub ca_pem: String,
 }
 
 pub type SharedState = Arc<AppState>;

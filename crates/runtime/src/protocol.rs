@@ -36,7 +36,6 @@ pub enum Request {
         args: Vec<String>,
         env: Vec<String>,
         cwd: Option<String>,
-        tty: bool,
     },
     ReopenLog {
         id: String,

@@ -59,8 +59,6 @@ pub struct ContainerMeta {
     pub stop_signal: i32,
     /// overlay mount point to unmount on removal.
     pub overlay_mount: Option<PathBuf>,
-    /// Host-side mounts (subPath binds) to unmount on removal.
-    pub extra_mounts: Vec<PathBuf>,
     pub created_at: DateTime<Utc>,
 }
 

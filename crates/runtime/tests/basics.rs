@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::TestEnv;
-use peapod_runtime::{ContainerState, TerminationMessagePolicy};
+use peapod_runtime::{ContainerState, SandboxState, TerminationMessagePolicy};
 
 #[test]
 fn container_runs_logs_and_is_removed() {
@@ -137,4 +137,25 @@ fn exec_returns_exit_code_and_reads_stdin() {
         env.rt.container_status(&id).unwrap().state,
         ContainerState::Exited
     );
+}
+
+#[test]
+fn stopped_sandbox_keeps_statuses_and_dead_pause_means_not_ready() {
+    let env = TestEnv::new();
+    let sb = env.rt.run_sandbox(&env.sandbox("stopme")).unwrap();
+    assert_eq!(env.rt.sandbox_status(&sb.id).unwrap().state, SandboxState::Ready);
+    let id = env.run(&sb.id, &env.container("app", &["sleep", "1000"]));
+    env.rt.stop_sandbox(&sb.id, Duration::from_millis(200)).unwrap();
+    assert_eq!(env.rt.sandbox_status(&sb.id).unwrap().state, SandboxState::NotReady);
+    let st = env.rt.container_status(&id).unwrap();
+    assert_eq!((st.state, st.exit_code), (ContainerState::Exited, Some(137)));
+    assert!(env.rt.create_container(&sb.id, &env.container("late", &["true"])).is_err());
+    env.rt.remove_sandbox(&sb.id).unwrap();
+
+    let sb = env.rt.run_sandbox(&env.sandbox("fragile")).unwrap();
+    // SAFETY: killing the pause process this test created.
+    unsafe { libc::kill(sb.pause_pid, libc::SIGKILL) };
+    common::wait_for(Duration::from_secs(5), || {
+        (env.rt.sandbox_status(&sb.id).unwrap().state == SandboxState::NotReady).then_some(())
+    });
 }

@@ -94,6 +94,12 @@ pub async fn create_object(
         meta.remove("selfLink");
     }
     admission::on_create(res, &mut obj);
+    let mut preset_conflicts = Vec::new();
+    if res.gvk == peapod_apimachinery::gvk::kinds::POD {
+        if let Some(ns) = &namespace {
+            preset_conflicts = admission::admit_pod_with_objects(state, ns, &mut obj).await?;
+        }
+    }
     let name = object::name(&obj).unwrap_or_default().to_string();
     let causes = admission::validate_create(res, &obj);
     if !causes.is_empty() {
@@ -105,7 +111,19 @@ pub async fn create_object(
     if dry_run {
         return Ok(obj);
     }
-    state.objects.create(res, namespace.as_deref(), &name, &obj).await
+    let created = state.objects.create(res, namespace.as_deref(), &name, &obj).await?;
+    for (preset, message) in preset_conflicts {
+        crate::events::record(
+            state,
+            &created,
+            "Warning",
+            "FailedPodPreset",
+            &format!("Conflict on pod preset {preset}: {message}"),
+            "podpreset-admission",
+        )
+        .await;
+    }
+    Ok(created)
 }
 
 /// Objects can be created only in an existing namespace that is not being deleted.

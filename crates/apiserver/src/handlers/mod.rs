@@ -5,6 +5,7 @@ mod delete;
 mod patch;
 mod read;
 mod subresource;
+mod token;
 mod update;
 mod watch;
 
@@ -53,7 +54,11 @@ fn is_public(path: &str) -> bool {
 
 async fn route(state: &SharedState, req: Request) -> (Response, &'static str, String) {
     let path = req.uri().path().to_string();
-    let user = req.extensions().get::<Identity>().cloned();
+    let mut user = req.extensions().get::<Identity>().cloned();
+    if user.is_none() {
+        let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        user = token::authenticate(state, header).await;
+    }
     if is_public(&path) {
         let resp = if path.starts_with("/version") {
             respond::json(StatusCode::OK, &version::info())
@@ -155,6 +160,7 @@ async fn resource_verb(ctx: &Ctx<'_>, method: Method, body: Body) -> (&'static s
         (Method::POST, false, None) => ("create", create::create(ctx, body).await),
         (Method::POST, true, Some("binding")) => ("create", subresource::binding(ctx, body).await),
         (Method::POST, true, Some("eviction")) => ("create", subresource::eviction(ctx, body).await),
+        (Method::POST, true, Some("token")) => ("create", token::token_request(ctx, body).await),
         (Method::PUT, true, None | Some("status") | Some("finalize")) => ("update", update::update(ctx, body).await),
         (Method::PUT, true, Some("scale")) => ("update", subresource::update_scale(ctx, body).await),
         (Method::PATCH, true, None | Some("status")) => ("patch", patch::patch(ctx, body).await),
@@ -165,12 +171,13 @@ async fn resource_verb(ctx: &Ctx<'_>, method: Method, body: Body) -> (&'static s
     }
 }
 
-/// Creates an object on the server's own behalf (bootstrap, lifecycle loops).
-pub async fn create_internal(
-    state: &SharedState,
+/// Creates an object on the server's own behalf (bootstrap, lifecycle loops, events).
+/// Boxed: creating a pod may record an event, which is itself a create.
+pub fn create_internal<'a>(
+    state: &'a SharedState,
     res: &'static crate::registry::ResourceInfo,
-    ns: Option<&str>,
+    ns: Option<&'a str>,
     obj: serde_json::Value,
-) -> ApiResult<serde_json::Value> {
-    create::create_object(state, res, ns, obj, false).await
+) -> futures::future::BoxFuture<'a, ApiResult<serde_json::Value>> {
+    Box::pin(create::create_object(state, res, ns, obj, false))
 }

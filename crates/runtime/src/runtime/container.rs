@@ -212,7 +212,6 @@ impl Runtime {
             restart_count: cfg.restart_count,
             stop_signal,
             overlay_mount: overlay,
-            extra_mounts: Vec::new(),
             created_at: Utc::now(),
         };
         write_json_atomic(&cp.meta(), &meta)?;

@@ -106,7 +106,6 @@ impl Runtime {
             args: opts.cmd.clone(),
             env: opts.env.clone(),
             cwd: opts.cwd.clone(),
-            tty: opts.tty,
         };
         let raw: Vec<i32> = child.iter().map(|f| f.as_raw_fd()).collect();
         let mut conn = protocol::send(&sb.socket(), &req, &raw, CALL_TIMEOUT)?;

@@ -159,7 +159,7 @@ impl Runtime {
     pub fn sandbox_status(&self, id: &str) -> anyhow::Result<SandboxStatus> {
         let paths = self.sandbox_paths(id)?;
         let mut st: SandboxStatus = read_json(&paths.state())?;
-        if st.state == SandboxState::Ready && !self.supervisor_alive(&paths) {
+        if st.state == SandboxState::Ready && !self.pause_alive(&paths) {
             st.state = SandboxState::NotReady;
         }
         Ok(st)
@@ -170,6 +170,13 @@ impl Runtime {
             .iter()
             .filter_map(|id| self.sandbox_status(id).ok())
             .collect()
+    }
+
+    /// The supervisor answers and still holds a live pause process.
+    fn pause_alive(&self, paths: &SandboxPaths) -> bool {
+        paths.socket().exists()
+            && protocol::call(&paths.socket(), &Request::Ping, Duration::from_secs(2))
+                .is_ok_and(|r| r.pause_pid.is_some())
     }
 
     pub(super) fn supervisor_alive(&self, paths: &SandboxPaths) -> bool {

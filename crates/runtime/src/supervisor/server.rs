@@ -197,13 +197,7 @@ impl Supervisor {
             }),
             Request::Remove { id } => self.remove(&id).map(|_| Response::ok()),
             Request::ReopenLog { id } => self.with_ctr(&id, |c| c.reopen_log()),
-            Request::Exec {
-                id,
-                args,
-                env,
-                cwd,
-                tty: _,
-            } => match self.exec(&id, args, env, cwd, fds) {
+            Request::Exec { id, args, env, cwd } => match self.exec(&id, args, env, cwd, fds) {
                 Ok(pid) => {
                     if protocol::reply(
                         &stream,

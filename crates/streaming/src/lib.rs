@@ -1,0 +1,1 @@
+//! peapod streaming (being written)

@@ -1,0 +1,20 @@
+#!/bin/bash
+# One command on a fresh Debian 12 machine (as root): install, build, and run peapod.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+if ! command -v cargo >/dev/null; then
+  apt-get install -y -qq curl build-essential
+  curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+  # shellcheck disable=SC1091
+  . "$HOME/.cargo/env"
+fi
+cargo build --release -p peapod
+install -m 0755 target/release/peapod /usr/local/bin/peapod
+DATA=${PEAPOD_DATA_DIR:-/var/lib/peapod}
+mkdir -p "$DATA/images"
+if [ -x scripts/build-busybox-image.sh ] && [ ! -e "$DATA/images/busybox-docker.tar" ]; then
+  bash scripts/build-busybox-image.sh "$DATA/images"
+  rm -f "$DATA/images/busybox-oci.tar"
+fi
+exec /usr/local/bin/peapod server --data-dir "$DATA"
