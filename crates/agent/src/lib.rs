@@ -1,0 +1,1 @@
+//! peapod agent (being written)

@@ -1,0 +1,1 @@
+//! peapod volumes (being written)
