@@ -56,16 +56,23 @@ fn run_pods(
     containers: usize,
 ) -> anyhow::Result<Vec<Duration>> {
     let mut samples = Vec::with_capacity(runs);
+    // Time spent in each phase, summed over runs: sandbox, create, start.
+    let mut phases = [Duration::ZERO; 3];
     for i in 0..runs {
         let cfg = sandbox(i);
         let t0 = Instant::now();
         let sb = rt.run_sandbox(&cfg)?;
+        phases[0] += t0.elapsed();
         for n in 0..containers {
             let mut c =
                 ContainerConfig::new(format!("c{n}"), RootfsSource::Dir(rootfs.to_path_buf()));
             c.command = vec!["sleep".into(), "1000".into()];
+            let t = Instant::now();
             let id = rt.create_container(&sb.id, &c)?;
+            phases[1] += t.elapsed();
+            let t = Instant::now();
             rt.start_container(&id)?;
+            phases[2] += t.elapsed();
         }
         samples.push(t0.elapsed());
         rt.remove_sandbox(&sb.id)?;

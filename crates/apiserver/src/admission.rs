@@ -35,7 +35,9 @@ pub fn validate_create(res: &ResourceInfo, obj: &Value) -> Vec<Cause> {
 }
 
 pub fn validate_update(res: &ResourceInfo, old: &Value, new: &Value) -> Vec<Cause> {
-    causes(peapod_apipolicy::validation::validate_update(res.gvk, old, new))
+    causes(peapod_apipolicy::validation::validate_update(
+        res.gvk, old, new,
+    ))
 }
 
 pub fn unknown_fields(res: &ResourceInfo, obj: &Value) -> Vec<String> {
@@ -53,13 +55,26 @@ pub async fn admit_pod_with_objects(
     use crate::registry;
     let sa_res = registry::find("", "v1", "serviceaccounts").expect("registered");
     let sa_name = peapod_admission::service_account_name(pod).to_string();
-    let sa = state.objects.get(sa_res, Some(ns), &sa_name).await?.map(|(v, _)| v);
+    let sa = state
+        .objects
+        .get(sa_res, Some(ns), &sa_name)
+        .await?
+        .map(|(v, _)| v);
     peapod_admission::admit_service_account(pod, sa.as_ref()).map_err(ApiError::forbidden)?;
-    let presets_res = registry::find_kind(&peapod_apimachinery::gvk::kinds::POD_PRESET).expect("registered");
-    let list = state.objects.store.list(&presets_res.list_prefix(Some(ns)), None, 0).await?;
+    let presets_res =
+        registry::find_kind(&peapod_apimachinery::gvk::kinds::POD_PRESET).expect("registered");
+    let list = state
+        .objects
+        .store
+        .list(&presets_res.list_prefix(Some(ns)), None, 0)
+        .await?;
     let mut conflicts = Vec::new();
     if !list.kvs.is_empty() {
-        let presets: Vec<Value> = list.kvs.iter().filter_map(|kv| crate::objects::decode(kv).ok()).collect();
+        let presets: Vec<Value> = list
+            .kvs
+            .iter()
+            .filter_map(|kv| crate::objects::decode(kv).ok())
+            .collect();
         conflicts = peapod_admission::apply_pod_presets(pod, &presets).conflicts;
     }
     // Volumes and mounts added above get their API defaults too.

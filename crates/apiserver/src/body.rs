@@ -19,7 +19,8 @@ pub async fn read(body: Body) -> ApiResult<bytes::Bytes> {
     let mut buf = bytes::BytesMut::new();
     let mut total = 0usize;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("reading the request body: {e}")))?;
         total += chunk.len();
         if total <= MAX_BODY {
             buf.extend_from_slice(&chunk);
@@ -37,7 +38,13 @@ pub fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|s| s.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|s| {
+            s.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default()
 }
 
@@ -48,9 +55,10 @@ pub fn decode(content_type: &str, bytes: &[u8]) -> ApiResult<Value> {
     }
     let v = match content_type {
         "" | "application/json" | "*/*" => parse_json(bytes)?,
-        "application/yaml" | "application/x-yaml" | "text/yaml" | "application/apply-patch+yaml" => {
-            parse_yaml(bytes)?
-        }
+        "application/yaml"
+        | "application/x-yaml"
+        | "text/yaml"
+        | "application/apply-patch+yaml" => parse_yaml(bytes)?,
         "application/vnd.kubernetes.protobuf" => peapod_protobuf::decode(bytes)
             .map_err(|e| ApiError::bad_request(format!("protobuf decoding error: {e}")))?,
         other => return Err(ApiError::unsupported_media(other)),
@@ -60,7 +68,9 @@ pub fn decode(content_type: &str, bytes: &[u8]) -> ApiResult<Value> {
 
 pub fn parse_json(bytes: &[u8]) -> ApiResult<Value> {
     serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad_request(format!("couldn't decode the request body: json parse error: {e}"))
+        ApiError::bad_request(format!(
+            "couldn't decode the request body: json parse error: {e}"
+        ))
     })
 }
 
@@ -75,15 +85,20 @@ pub fn parse_yaml(bytes: &[u8]) -> ApiResult<Value> {
     let opts = serde_saphyr::options! {
         legacy_octal_numbers: true,
     };
-    serde_saphyr::from_str_with_options::<Value>(text, opts)
-        .map_err(|e| ApiError::bad_request(format!("couldn't decode the request body: yaml parse error: {e}")))
+    serde_saphyr::from_str_with_options::<Value>(text, opts).map_err(|e| {
+        ApiError::bad_request(format!(
+            "couldn't decode the request body: yaml parse error: {e}"
+        ))
+    })
 }
 
 /// The type/kind check every object body gets: apiVersion and kind, if given, must be the
 /// endpoint's; missing ones are filled in.
 pub fn check_type(obj: &mut Value, api_version: &str, kind: &str) -> ApiResult<()> {
     let Some(map) = obj.as_object_mut() else {
-        return Err(ApiError::bad_request("the request body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
     };
     match map.get("kind").and_then(Value::as_str) {
         Some(k) if !k.is_empty() && k != kind => {
@@ -104,7 +119,10 @@ pub fn check_type(obj: &mut Value, api_version: &str, kind: &str) -> ApiResult<(
     map.insert("kind".into(), Value::String(kind.into()));
     map.insert("apiVersion".into(), Value::String(api_version.into()));
     // metadata must be an object when present.
-    if map.get("metadata").is_some_and(|m| !m.is_object() && !m.is_null()) {
+    if map
+        .get("metadata")
+        .is_some_and(|m| !m.is_object() && !m.is_null())
+    {
         return Err(ApiError::bad_request("metadata must be an object"));
     }
     Ok(())

@@ -7,12 +7,13 @@ use peapod_store::EventType;
 use serde_json::{json, Value};
 
 use crate::handlers::{delete_object, DeleteOptions};
+use crate::object;
 use crate::objects::decode;
 use crate::registry::{self, ResourceInfo};
 use crate::state::SharedState;
-use crate::object;
 
-pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 fn res(plural: &str) -> &'static ResourceInfo {
     registry::find("", "v1", plural).expect("core resource is registered")
@@ -20,7 +21,12 @@ fn res(plural: &str) -> &'static ResourceInfo {
 
 pub async fn ensure_system_namespaces(state: &SharedState) -> anyhow::Result<()> {
     for ns in SYSTEM_NAMESPACES {
-        if state.objects.get(res("namespaces"), None, ns).await?.is_none() {
+        if state
+            .objects
+            .get(res("namespaces"), None, ns)
+            .await?
+            .is_none()
+        {
             let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
             match crate::handlers::create_internal(state, res("namespaces"), None, obj).await {
                 Ok(_) => {}
@@ -45,7 +51,9 @@ async fn ensure_namespace_objects(state: &SharedState, ns: &str) {
             match crate::handlers::create_internal(state, cm, Some(ns), obj).await {
                 Ok(_) => {}
                 Err(e) if e.code == 409 || e.code == 403 || e.code == 404 => {}
-                Err(e) => tracing::warn!(namespace = ns, error = %e.message, "publish kube-root-ca.crt"),
+                Err(e) => {
+                    tracing::warn!(namespace = ns, error = %e.message, "publish kube-root-ca.crt")
+                }
             }
         }
         Err(e) => tracing::warn!(namespace = ns, error = %e.message, "read kube-root-ca.crt"),
@@ -61,7 +69,9 @@ async fn ensure_default_service_account(state: &SharedState, ns: &str) {
     match crate::handlers::create_internal(state, sa, Some(ns), obj).await {
         Ok(_) => {}
         Err(e) if e.code == 409 || e.code == 403 || e.code == 404 => {}
-        Err(e) => tracing::warn!(namespace = ns, error = %e.message, "create default service account"),
+        Err(e) => {
+            tracing::warn!(namespace = ns, error = %e.message, "create default service account")
+        }
     }
 }
 
@@ -88,14 +98,19 @@ async fn namespace_loop(state: &SharedState) -> anyhow::Result<()> {
     while let Some(ev) = w.next().await {
         let ev = ev?;
         if ev.kind == EventType::Put {
-            handle_namespace(state, decode(&ev.kv).map_err(|e| anyhow::anyhow!(e.message))?);
+            handle_namespace(
+                state,
+                decode(&ev.kv).map_err(|e| anyhow::anyhow!(e.message))?,
+            );
         }
     }
     Ok(())
 }
 
 fn handle_namespace(state: &SharedState, ns: Value) {
-    let Some(name) = object::name(&ns).map(String::from) else { return };
+    let Some(name) = object::name(&ns).map(String::from) else {
+        return;
+    };
     let state = state.clone();
     if object::is_deleting(&ns) {
         tokio::spawn(async move { finalize_namespace(&state, &name).await });
@@ -113,7 +128,12 @@ async fn finalize_namespace(state: &SharedState, ns: &str) {
     for _ in 0..600 {
         let mut remaining = 0;
         for r in registry::all().iter().filter(|r| r.namespaced) {
-            let Ok(list) = state.objects.store.list(&r.list_prefix(Some(ns)), None, 0).await else {
+            let Ok(list) = state
+                .objects
+                .store
+                .list(&r.list_prefix(Some(ns)), None, 0)
+                .await
+            else {
                 remaining += 1;
                 continue;
             };
@@ -134,7 +154,9 @@ async fn finalize_namespace(state: &SharedState, ns: &str) {
     }
     let nsres = res("namespaces");
     for _ in 0..5 {
-        let Ok(Some((obj, rev))) = state.objects.get(nsres, None, ns).await else { return };
+        let Ok(Some((obj, rev))) = state.objects.get(nsres, None, ns).await else {
+            return;
+        };
         if !object::finalizers(&obj).is_empty() {
             return; // Other finalizers still hold it.
         }

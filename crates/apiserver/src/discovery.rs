@@ -8,7 +8,16 @@ use crate::registry::{self, ResourceInfo};
 pub const AGGREGATED_CONTENT_TYPE: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
-const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 /// Whether the client asked for the aggregated form (kubectl does, first).
 pub fn wants_aggregated(accept: &str) -> bool {
@@ -123,7 +132,10 @@ pub fn group(group: &str) -> Value {
 
 pub fn resource_list(group: &str, version: &str) -> Value {
     let mut resources = Vec::new();
-    for r in registry::all().iter().filter(|r| r.gvk.group == group && r.gvk.version == version) {
+    for r in registry::all()
+        .iter()
+        .filter(|r| r.gvk.group == group && r.gvk.version == version)
+    {
         let mut v = json!({
             "name": r.plural,
             "singularName": r.singular,
@@ -153,6 +165,10 @@ pub fn resource_list(group: &str, version: &str) -> Value {
             resources.push(sv);
         }
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
 }

@@ -44,18 +44,30 @@ impl ApiError {
     }
 
     pub fn not_found(res: &ResourceInfo, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{} \"{name}\" not found", res.group_resource()))
-            .with_details(details(res, name))
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", res.group_resource()),
+        )
+        .with_details(details(res, name))
     }
 
     pub fn not_found_path() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource")
-            .with_details(json!({}))
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(json!({}))
     }
 
     pub fn already_exists(res: &ResourceInfo, name: &str) -> Self {
-        Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", res.group_resource()))
-            .with_details(details(res, name))
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", res.group_resource()),
+        )
+        .with_details(details(res, name))
     }
 
     pub fn conflict(res: &ResourceInfo, name: &str) -> Self {
@@ -75,7 +87,10 @@ impl ApiError {
         Self::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} \"{name}\": {msg}", res.group_resource()),
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {msg}",
+                res.group_resource()
+            ),
         )
         .with_details(details(res, name))
     }
@@ -104,7 +119,12 @@ impl ApiError {
                 .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
                 .collect(),
         );
-        Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {summary}", res.gvk.kind)).with_details(d)
+        Self::new(
+            422,
+            "Invalid",
+            format!("{} \"{name}\" is invalid: {summary}", res.gvk.kind),
+        )
+        .with_details(d)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -112,7 +132,11 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
     }
 
     pub fn unsupported_media(ct: &str) -> Self {
@@ -120,7 +144,11 @@ impl ApiError {
     }
 
     pub fn too_large() -> Self {
-        Self::new(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            "Request entity too large: limit is 3145728",
+        )
     }
 
     pub fn unauthorized() -> Self {
@@ -174,9 +202,9 @@ impl IntoResponse for ApiError {
 impl From<peapod_store::StoreError> for ApiError {
     fn from(e: peapod_store::StoreError) -> Self {
         match e {
-            peapod_store::StoreError::Compacted { compacted } => {
-                ApiError::expired(format!("too old resource version (oldest available {compacted})"))
-            }
+            peapod_store::StoreError::Compacted { compacted } => ApiError::expired(format!(
+                "too old resource version (oldest available {compacted})"
+            )),
             other => ApiError::internal(other.to_string()),
         }
     }

@@ -6,8 +6,17 @@ use crate::object;
 use crate::registry;
 use crate::state::SharedState;
 
-pub async fn record(state: &SharedState, about: &Value, type_: &str, reason: &str, message: &str, component: &str) {
-    let Some(res) = registry::find("", "v1", "events") else { return };
+pub async fn record(
+    state: &SharedState,
+    about: &Value,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    component: &str,
+) {
+    let Some(res) = registry::find("", "v1", "events") else {
+        return;
+    };
     let ns = object::namespace(about).unwrap_or("default").to_string();
     let name = object::name(about).unwrap_or_default();
     let now = object::now_rfc3339();

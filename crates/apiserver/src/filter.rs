@@ -16,12 +16,16 @@ pub struct Filter {
 impl Filter {
     pub fn from_query(res: &ResourceInfo, q: &Query) -> ApiResult<Filter> {
         let labels = match q.non_empty("labelSelector") {
-            Some(s) => Some(LabelSelector::parse(s).map_err(|e| ApiError::bad_request(e.message().to_string()))?),
+            Some(s) => Some(
+                LabelSelector::parse(s)
+                    .map_err(|e| ApiError::bad_request(e.message().to_string()))?,
+            ),
             None => None,
         };
         let fields = match q.non_empty("fieldSelector") {
             Some(s) => {
-                let f = FieldSelector::parse(s).map_err(|e| ApiError::bad_request(e.message().to_string()))?;
+                let f = FieldSelector::parse(s)
+                    .map_err(|e| ApiError::bad_request(e.message().to_string()))?;
                 for r in f.requirements() {
                     let known = matches!(r.field.as_str(), "metadata.name" | "metadata.namespace")
                         || res.field_selectors.contains(&r.field.as_str());

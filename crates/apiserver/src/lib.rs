@@ -13,12 +13,14 @@ mod errors;
 mod events;
 mod filter;
 mod handlers;
+mod join;
 mod listener;
 mod metrics;
 mod object;
 mod objects;
 mod openapi;
 pub mod pki;
+mod proxy;
 mod query;
 pub mod registry;
 mod request;
@@ -64,6 +66,30 @@ pub struct Server {
     pub kubeconfig: PathBuf,
 }
 
+impl Server {
+    /// Credentials for a node agent: a client certificate (CN=`system:node:<name>`) and a
+    /// serving certificate for its streaming port at `ips`.
+    pub fn node_credentials(
+        &self,
+        node: &str,
+        ips: &[IpAddr],
+    ) -> anyhow::Result<(pki::CertPair, pki::CertPair)> {
+        let client = self
+            .state
+            .pki
+            .issue_client(&format!("system:node:{node}"), &["system:nodes"])?;
+        let serving = self
+            .state
+            .pki
+            .issue_server(&[node.to_string(), "localhost".into()], ips)?;
+        Ok((client, serving))
+    }
+
+    pub fn ca_pem(&self) -> &str {
+        &self.state.ca_pem
+    }
+}
+
 /// Opens the store, makes or loads the PKI, writes the admin kubeconfig, binds and serves.
 pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
     std::fs::create_dir_all(&cfg.data_dir)
@@ -92,21 +118,41 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
         ips.extend(host_addresses());
     }
     let hostname = nix_hostname();
-    let serving = pki.issue_server(&["localhost".into(), "kubernetes".into(), "kubernetes.default".into(), "kubernetes.default.svc".into(), hostname], &ips)?;
+    let serving = pki.issue_server(
+        &[
+            "localhost".into(),
+            "kubernetes".into(),
+            "kubernetes.default".into(),
+            "kubernetes.default.svc".into(),
+            hostname,
+        ],
+        &ips,
+    )?;
     let tls = listener::tls_config(pki.ca_cert_pem(), &serving)?;
 
     let server_url = format!("https://{}", SocketAddr::new(client_host, addr.port()));
     let admin = pki.admin()?;
     let kubeconfig = cfg.data_dir.join("admin.kubeconfig");
-    pki::write_private(&kubeconfig, &pki::kubeconfig(&server_url, pki.ca_cert_pem(), "admin", &admin))?;
+    pki::write_private(
+        &kubeconfig,
+        &pki::kubeconfig(&server_url, pki.ca_cert_pem(), "admin", &admin),
+    )?;
 
     let state: SharedState = Arc::new(AppState {
-        objects: objects::Objects { store: Arc::new(store) },
+        objects: objects::Objects {
+            store: Arc::new(store),
+        },
         metrics: metrics::Metrics::default(),
         server_address: SocketAddr::new(client_host, addr.port()).to_string(),
         data_dir: cfg.data_dir.clone(),
         signer: peapod_admission::TokenSigner::load_or_create(&cfg.data_dir.join("tls"))?,
         ca_pem: pki.ca_cert_pem().to_string(),
+        kubelet_client: Some(proxy::client_config(
+            pki.ca_cert_pem(),
+            &pki.issue_client("kube-apiserver-kubelet-client", &["system:masters"])?,
+        )?),
+        node_token: join::load_or_create_token(&cfg.data_dir)?,
+        pki: Arc::new(pki),
     });
     bootstrap::ensure_system_namespaces(&state).await?;
     bootstrap::spawn_namespace_lifecycle(state.clone());
@@ -117,7 +163,11 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
     let tokens = Arc::new(auth::Tokens::default());
     tokio::spawn(listener::serve(listener, tls, app, tokens));
     tracing::info!(%server_url, kubeconfig = %kubeconfig.display(), "API server listening");
-    Ok(Server { state, addr, kubeconfig })
+    Ok(Server {
+        state,
+        addr,
+        kubeconfig,
+    })
 }
 
 fn nix_hostname() -> String {
@@ -128,7 +178,9 @@ fn nix_hostname() -> String {
 
 /// The host's IPv4 addresses (for the serving certificate when bound to all interfaces).
 fn host_addresses() -> Vec<IpAddr> {
-    let Ok(out) = std::fs::read_to_string("/proc/net/fib_trie") else { return vec![] };
+    let Ok(out) = std::fs::read_to_string("/proc/net/fib_trie") else {
+        return vec![];
+    };
     let mut ips = Vec::new();
     let mut last: Option<IpAddr> = None;
     for line in out.lines() {

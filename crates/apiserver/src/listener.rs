@@ -35,7 +35,12 @@ pub fn tls_config(ca_pem: &str, serving: &CertPair) -> anyhow::Result<Arc<rustls
     Ok(Arc::new(cfg))
 }
 
-pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: Router, tokens: Arc<Tokens>) {
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    app: Router,
+    tokens: Arc<Tokens>,
+) {
     let acceptor = TlsAcceptor::from(tls);
     loop {
         let (tcp, _peer) = match listener.accept().await {
@@ -64,18 +69,23 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: R
                 .peer_certificates()
                 .and_then(|c| c.first())
                 .and_then(auth::from_certificate);
-            let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                let header = req
-                    .headers()
-                    .get(hyper::header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok());
-                if let Some(id) = cert_identity.clone().or_else(|| tokens.lookup(header)) {
-                    req.extensions_mut().insert(id);
-                }
-                app.clone().oneshot(req.map(axum::body::Body::new))
-            });
+            let svc = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    let header = req
+                        .headers()
+                        .get(hyper::header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok());
+                    if let Some(id) = cert_identity.clone().or_else(|| tokens.lookup(header)) {
+                        req.extensions_mut().insert(id);
+                    }
+                    app.clone().oneshot(req.map(axum::body::Body::new))
+                },
+            );
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(tls), svc).await {
+            if let Err(e) = builder
+                .serve_connection_with_upgrades(TokioIo::new(tls), svc)
+                .await
+            {
                 tracing::debug!(error = %e, "connection");
             }
         });

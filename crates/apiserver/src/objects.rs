@@ -19,7 +19,11 @@ pub struct Objects {
 pub fn decode(kv: &KeyValue) -> ApiResult<Value> {
     let mut v: Value = serde_json::from_slice(&kv.value)
         .map_err(|e| ApiError::internal(format!("decode {}: {e}", kv.key)))?;
-    object::set_meta(&mut v, "resourceVersion", Value::String(kv.mod_revision.to_string()));
+    object::set_meta(
+        &mut v,
+        "resourceVersion",
+        Value::String(kv.mod_revision.to_string()),
+    );
     Ok(v)
 }
 
@@ -32,20 +36,36 @@ fn encode(obj: &Value) -> ApiResult<Vec<u8>> {
 }
 
 impl Objects {
-    pub async fn get(&self, res: &ResourceInfo, ns: Option<&str>, name: &str) -> ApiResult<Option<(Value, Revision)>> {
+    pub async fn get(
+        &self,
+        res: &ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+    ) -> ApiResult<Option<(Value, Revision)>> {
         match self.store.get(&res.key(ns, name)).await? {
             Some(kv) => Ok(Some((decode(&kv)?, kv.mod_revision))),
             None => Ok(None),
         }
     }
 
-    pub async fn must_get(&self, res: &ResourceInfo, ns: Option<&str>, name: &str) -> ApiResult<(Value, Revision)> {
+    pub async fn must_get(
+        &self,
+        res: &ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+    ) -> ApiResult<(Value, Revision)> {
         self.get(res, ns, name)
             .await?
             .ok_or_else(|| ApiError::not_found(res, name))
     }
 
-    pub async fn create(&self, res: &ResourceInfo, ns: Option<&str>, name: &str, obj: &Value) -> ApiResult<Value> {
+    pub async fn create(
+        &self,
+        res: &ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        obj: &Value,
+    ) -> ApiResult<Value> {
         match self.store.create(&res.key(ns, name), encode(obj)?).await {
             Ok(kv) => with_rv(obj, kv.mod_revision),
             Err(StoreError::AlreadyExists) => Err(ApiError::already_exists(res, name)),
@@ -61,7 +81,11 @@ impl Objects {
         expected: Revision,
         obj: &Value,
     ) -> ApiResult<Value> {
-        match self.store.update(&res.key(ns, name), Some(expected), encode(obj)?).await {
+        match self
+            .store
+            .update(&res.key(ns, name), Some(expected), encode(obj)?)
+            .await
+        {
             Ok(kv) => with_rv(obj, kv.mod_revision),
             Err(StoreError::Conflict { .. }) => Err(ApiError::conflict(res, name)),
             Err(StoreError::NotFound) => Err(ApiError::not_found(res, name)),
@@ -69,7 +93,13 @@ impl Objects {
         }
     }
 
-    pub async fn delete(&self, res: &ResourceInfo, ns: Option<&str>, name: &str, expected: Revision) -> ApiResult<Value> {
+    pub async fn delete(
+        &self,
+        res: &ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        expected: Revision,
+    ) -> ApiResult<Value> {
         match self.store.delete(&res.key(ns, name), Some(expected)).await {
             Ok(kv) => decode(&kv),
             Err(StoreError::Conflict { .. }) => Err(ApiError::conflict(res, name)),

@@ -21,7 +21,10 @@ pub fn root() -> Value {
     let mut paths = Map::new();
     for (g, v) in registry::group_versions() {
         let p = gv_path(g, v);
-        paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={HASH}")}));
+        paths.insert(
+            p.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={HASH}")}),
+        );
     }
     json!({"paths": paths})
 }
@@ -32,7 +35,10 @@ pub fn document(path: &str) -> Option<Value> {
         .into_iter()
         .find(|(g, v)| gv_path(g, v) == path)?;
     let mut paths = Map::new();
-    for r in registry::all().iter().filter(|r| r.gvk.group == g && r.gvk.version == v) {
+    for r in registry::all()
+        .iter()
+        .filter(|r| r.gvk.group == g && r.gvk.version == v)
+    {
         let item = if r.namespaced {
             format!("/{path}/namespaces/{{namespace}}/{}/{{name}}", r.plural)
         } else {

@@ -122,19 +122,43 @@ static RESOURCES: &[ResourceInfo] = &[
             &["po"],
             &["all"],
             &[
-                sub!("attach", Gvk::new("", "v1", "PodAttachOptions"), &["create", "get"]),
+                sub!(
+                    "attach",
+                    Gvk::new("", "v1", "PodAttachOptions"),
+                    &["create", "get"]
+                ),
                 sub!("binding", Gvk::new("", "v1", "Binding"), &["create"]),
-                sub!("eviction", Gvk::new("policy", "v1", "Eviction"), &["create"]),
-                sub!("exec", Gvk::new("", "v1", "PodExecOptions"), &["create", "get"]),
+                sub!(
+                    "eviction",
+                    Gvk::new("policy", "v1", "Eviction"),
+                    &["create"]
+                ),
+                sub!(
+                    "exec",
+                    Gvk::new("", "v1", "PodExecOptions"),
+                    &["create", "get"]
+                ),
                 sub!("log", kinds::POD, &["get"]),
-                sub!("portforward", Gvk::new("", "v1", "PodPortForwardOptions"), &["create", "get"]),
+                sub!(
+                    "portforward",
+                    Gvk::new("", "v1", "PodPortForwardOptions"),
+                    &["create", "get"]
+                ),
                 sub!("status", kinds::POD, STATUS_V),
             ],
         )
     },
     ResourceInfo {
         field_selectors: &["spec.unschedulable"],
-        ..res(kinds::NODE, "nodes", "node", false, &["no"], &[], &[sub!("status", kinds::NODE, STATUS_V)])
+        ..res(
+            kinds::NODE,
+            "nodes",
+            "node",
+            false,
+            &["no"],
+            &[],
+            &[sub!("status", kinds::NODE, STATUS_V)],
+        )
     },
     ResourceInfo {
         field_selectors: &["status.phase"],
@@ -151,7 +175,15 @@ static RESOURCES: &[ResourceInfo] = &[
             ],
         )
     },
-    res(kinds::CONFIG_MAP, "configmaps", "configmap", true, &["cm"], &[], &[]),
+    res(
+        kinds::CONFIG_MAP,
+        "configmaps",
+        "configmap",
+        true,
+        &["cm"],
+        &[],
+        &[],
+    ),
     ResourceInfo {
         field_selectors: &["type"],
         ..res(kinds::SECRET, "secrets", "secret", true, &[], &[], &[])
@@ -163,7 +195,11 @@ static RESOURCES: &[ResourceInfo] = &[
         true,
         &["sa"],
         &[],
-        &[sub!("token", Gvk::new("authentication.k8s.io", "v1", "TokenRequest"), &["create"])],
+        &[sub!(
+            "token",
+            Gvk::new("authentication.k8s.io", "v1", "TokenRequest"),
+            &["create"]
+        )],
     ),
     ResourceInfo {
         create_on_update: true,
@@ -196,12 +232,36 @@ static RESOURCES: &[ResourceInfo] = &[
     },
     ResourceInfo {
         create_on_update: true,
-        ..res(kinds::ENDPOINTS, "endpoints", "endpoints", true, &["ep"], &[], &[])
+        ..res(
+            kinds::ENDPOINTS,
+            "endpoints",
+            "endpoints",
+            true,
+            &["ep"],
+            &[],
+            &[],
+        )
     },
     ResourceInfo {
         create_on_update: true,
-        field_selectors: &["reason", "regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "type", "reportingController"],
-        ..res(kinds::EVENTS_V1_EVENT, "events", "event", true, &["ev"], &[], &[])
+        field_selectors: &[
+            "reason",
+            "regarding.kind",
+            "regarding.namespace",
+            "regarding.name",
+            "regarding.uid",
+            "type",
+            "reportingController",
+        ],
+        ..res(
+            kinds::EVENTS_V1_EVENT,
+            "events",
+            "event",
+            true,
+            &["ev"],
+            &[],
+            &[],
+        )
     },
     ResourceInfo {
         create_on_update: true,
@@ -214,7 +274,10 @@ static RESOURCES: &[ResourceInfo] = &[
         true,
         &["deploy"],
         &["all"],
-        &[sub!("scale", SCALE, STATUS_V), sub!("status", kinds::DEPLOYMENT, STATUS_V)],
+        &[
+            sub!("scale", SCALE, STATUS_V),
+            sub!("status", kinds::DEPLOYMENT, STATUS_V),
+        ],
     ),
     res(
         kinds::REPLICA_SET,
@@ -223,7 +286,10 @@ static RESOURCES: &[ResourceInfo] = &[
         true,
         &["rs"],
         &["all"],
-        &[sub!("scale", SCALE, STATUS_V), sub!("status", kinds::REPLICA_SET, STATUS_V)],
+        &[
+            sub!("scale", SCALE, STATUS_V),
+            sub!("status", kinds::REPLICA_SET, STATUS_V),
+        ],
     ),
     res(
         kinds::DAEMON_SET,
@@ -241,12 +307,31 @@ static RESOURCES: &[ResourceInfo] = &[
         true,
         &["sts"],
         &["all"],
-        &[sub!("scale", SCALE, STATUS_V), sub!("status", kinds::STATEFUL_SET, STATUS_V)],
+        &[
+            sub!("scale", SCALE, STATUS_V),
+            sub!("status", kinds::STATEFUL_SET, STATUS_V),
+        ],
     ),
-    res(kinds::CONTROLLER_REVISION, "controllerrevisions", "controllerrevision", true, &[], &[], &[]),
+    res(
+        kinds::CONTROLLER_REVISION,
+        "controllerrevisions",
+        "controllerrevision",
+        true,
+        &[],
+        &[],
+        &[],
+    ),
     ResourceInfo {
         field_selectors: &["status.successful"],
-        ..res(kinds::JOB, "jobs", "job", true, &[], &["all"], &[sub!("status", kinds::JOB, STATUS_V)])
+        ..res(
+            kinds::JOB,
+            "jobs",
+            "job",
+            true,
+            &[],
+            &["all"],
+            &[sub!("status", kinds::JOB, STATUS_V)],
+        )
     },
     res(
         kinds::CRON_JOB,
@@ -257,7 +342,15 @@ static RESOURCES: &[ResourceInfo] = &[
         &["all"],
         &[sub!("status", kinds::CRON_JOB, STATUS_V)],
     ),
-    res(kinds::POD_PRESET, "podpresets", "podpreset", true, &[], &[], &[]),
+    res(
+        kinds::POD_PRESET,
+        "podpresets",
+        "podpreset",
+        true,
+        &[],
+        &[],
+        &[],
+    ),
 ];
 
 pub fn all() -> &'static [ResourceInfo] {
@@ -294,9 +387,15 @@ mod tests {
     #[test]
     fn keys_follow_the_kubernetes_layout() {
         let pods = find("", "v1", "pods").unwrap();
-        assert_eq!(pods.key(Some("default"), "web"), "/registry/pods/default/web");
+        assert_eq!(
+            pods.key(Some("default"), "web"),
+            "/registry/pods/default/web"
+        );
         let ns = find("", "v1", "namespaces").unwrap();
-        assert_eq!(ns.key(Some("ignored"), "kube-system"), "/registry/namespaces/kube-system");
+        assert_eq!(
+            ns.key(Some("ignored"), "kube-system"),
+            "/registry/namespaces/kube-system"
+        );
         let ev = find("events.k8s.io", "v1", "events").unwrap();
         assert_eq!(ev.list_prefix(None), "/registry/events.k8s.io/events/");
     }
@@ -306,7 +405,11 @@ mod tests {
         for (i, a) in RESOURCES.iter().enumerate() {
             for b in &RESOURCES[i + 1..] {
                 assert!(a.gvk != b.gvk, "{} twice", a.gvk);
-                assert!(a.key_prefix() != b.key_prefix(), "{} shares storage", a.plural);
+                assert!(
+                    a.key_prefix() != b.key_prefix(),
+                    "{} shares storage",
+                    a.plural
+                );
             }
         }
     }

@@ -6,11 +6,18 @@ use crate::registry::{self, ResourceInfo};
 #[derive(Debug)]
 pub enum Target {
     /// `/api` or `/apis`.
-    RootDiscovery { legacy_core: bool },
+    RootDiscovery {
+        legacy_core: bool,
+    },
     /// `/apis/<group>`.
-    GroupDiscovery { group: String },
+    GroupDiscovery {
+        group: String,
+    },
     /// `/api/v1` or `/apis/<group>/<version>`.
-    VersionDiscovery { group: String, version: String },
+    VersionDiscovery {
+        group: String,
+        version: String,
+    },
     Resource(ResourceRequest),
 }
 
@@ -26,7 +33,11 @@ pub struct ResourceRequest {
 
 /// Parses `path`; `None` when nothing is served there.
 pub fn parse(path: &str) -> Option<Target> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let (group, version, rest) = match segs.as_slice() {
         ["api"] => return Some(Target::RootDiscovery { legacy_core: true }),
         ["apis"] => return Some(Target::RootDiscovery { legacy_core: false }),
@@ -34,7 +45,9 @@ pub fn parse(path: &str) -> Option<Target> {
             return registry::group_versions()
                 .iter()
                 .any(|(gg, _)| gg == g)
-                .then(|| Target::GroupDiscovery { group: g.to_string() })
+                .then(|| Target::GroupDiscovery {
+                    group: g.to_string(),
+                })
         }
         ["api", v, rest @ ..] => ("", *v, rest),
         ["apis", g, v, rest @ ..] if !g.is_empty() => (*g, *v, rest),
@@ -68,7 +81,9 @@ pub fn parse(path: &str) -> Option<Target> {
             match tail {
                 [] => req(res, Some(ns), None, None),
                 [name] => req(res, Some(ns), Some(name), None),
-                [name, sub] if res.has_subresource(sub) => req(res, Some(ns), Some(name), Some(sub)),
+                [name, sub] if res.has_subresource(sub) => {
+                    req(res, Some(ns), Some(name), Some(sub))
+                }
                 _ => None,
             }
         }
@@ -101,12 +116,25 @@ mod tests {
     #[test]
     fn paths() {
         let r = res("/api/v1/namespaces/default/pods/web/log");
-        assert_eq!((r.res.plural, r.namespace.as_deref(), r.name.as_deref(), r.subresource.as_deref()),
-            ("pods", Some("default"), Some("web"), Some("log")));
+        assert_eq!(
+            (
+                r.res.plural,
+                r.namespace.as_deref(),
+                r.name.as_deref(),
+                r.subresource.as_deref()
+            ),
+            ("pods", Some("default"), Some("web"), Some("log"))
+        );
         let r = res("/api/v1/namespaces/kube-system");
-        assert_eq!((r.res.plural, r.name.as_deref()), ("namespaces", Some("kube-system")));
+        assert_eq!(
+            (r.res.plural, r.name.as_deref()),
+            ("namespaces", Some("kube-system"))
+        );
         let r = res("/api/v1/namespaces/x/status");
-        assert_eq!((r.name.as_deref(), r.subresource.as_deref()), (Some("x"), Some("status")));
+        assert_eq!(
+            (r.name.as_deref(), r.subresource.as_deref()),
+            (Some("x"), Some("status"))
+        );
         let r = res("/api/v1/pods");
         assert!(r.namespace.is_none() && r.name.is_none());
         let r = res("/apis/apps/v1/namespaces/default/deployments/api/scale");
@@ -114,8 +142,14 @@ mod tests {
         assert!(parse("/api/v1/pods/web").is_none());
         assert!(parse("/apis/apps/v1/namespaces/default/deployments/api/exec").is_none());
         assert!(parse("/apis/nope/v1").is_none());
-        assert!(matches!(parse("/apis/apps"), Some(Target::GroupDiscovery { .. })));
-        assert!(matches!(parse("/api/v1"), Some(Target::VersionDiscovery { .. })));
+        assert!(matches!(
+            parse("/apis/apps"),
+            Some(Target::GroupDiscovery { .. })
+        ));
+        assert!(matches!(
+            parse("/api/v1"),
+            Some(Target::VersionDiscovery { .. })
+        ));
         assert!(res("/api/v1/watch/namespaces/default/pods").watch_path);
     }
 }

@@ -6,7 +6,11 @@ use axum::response::Response;
 use serde_json::Value;
 
 pub fn json(code: StatusCode, v: &Value) -> Response {
-    json_bytes(code, serde_json::to_vec(v).unwrap_or_default(), "application/json")
+    json_bytes(
+        code,
+        serde_json::to_vec(v).unwrap_or_default(),
+        "application/json",
+    )
 }
 
 pub fn json_bytes(code: StatusCode, body: Vec<u8>, content_type: &str) -> Response {
@@ -21,7 +25,9 @@ pub fn json_bytes(code: StatusCode, body: Vec<u8>, content_type: &str) -> Respon
 pub fn text(code: StatusCode, body: impl Into<String>) -> Response {
     let mut r = Response::new(Body::from(body.into()));
     *r.status_mut() = code;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }

@@ -16,6 +16,12 @@ pub struct AppState {
     pub signer: peapod_admission::TokenSigner,
     /// The cluster CA certificate, published as `kube-root-ca.crt` in every namespace.
     pub ca_pem: String,
+    /// TLS client settings (with the server's client certificate) for node agents' streams.
+    pub kubelet_client: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// The cluster CA, to issue node credentials.
+    pub pki: Arc<crate::pki::Pki>,
+    /// Token agents present to join (`DATA/node-token`).
+    pub node_token: String,
 }
 
 pub type SharedState = Arc<AppState>;

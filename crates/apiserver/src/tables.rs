@@ -27,7 +27,12 @@ pub fn wants_table(accept: &str) -> bool {
     accept.contains("as=Table")
 }
 
-pub fn row(res: &ResourceInfo, obj: &Value, include: IncludeObject, now: chrono::DateTime<chrono::Utc>) -> Value {
+pub fn row(
+    res: &ResourceInfo,
+    obj: &Value,
+    include: IncludeObject,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Value {
     let cells = peapod_printers::cells(res.gvk, obj, now);
     let mut row = json!({"cells": cells});
     match include {
@@ -44,7 +49,13 @@ pub fn row(res: &ResourceInfo, obj: &Value, include: IncludeObject, now: chrono:
     row
 }
 
-pub fn table(res: &ResourceInfo, objs: &[Value], include: IncludeObject, list_meta: Value, with_columns: bool) -> Value {
+pub fn table(
+    res: &ResourceInfo,
+    objs: &[Value],
+    include: IncludeObject,
+    list_meta: Value,
+    with_columns: bool,
+) -> Value {
     let now = chrono::Utc::now();
     let rows: Vec<Value> = objs.iter().map(|o| row(res, o, include, now)).collect();
     let columns = if with_columns {

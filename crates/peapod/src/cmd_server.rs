@@ -16,6 +16,12 @@ pub struct ServerArgs {
     /// Do not run the embedded node agent.
     #[arg(long)]
     pub disable_agent: bool,
+    /// Range from which each node gets its pod CIDR.
+    #[arg(long, default_value = "10.42.0.0/16")]
+    pub cluster_cidr: peapod_network::Ipv4Cidr,
+    /// Size of each node's pod CIDR.
+    #[arg(long, default_value_t = 24)]
+    pub node_cidr_mask: u8,
     /// Revisions of watch history to keep (tests use a small value to exercise 410 Gone).
     #[arg(long, hide = true)]
     pub store_history: Option<i64>,
@@ -23,7 +29,9 @@ pub struct ServerArgs {
 
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     crate::logging::init();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let server = peapod_apiserver::start(peapod_apiserver::ServerConfig {
             data_dir: args.data_dir,
@@ -32,6 +40,12 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
             store_history: args.store_history,
         })
         .await?;
+        let client = crate::client::from_kubeconfig(&server.kubeconfig).await?;
+        tokio::spawn(crate::node_ipam::run(
+            client.clone(),
+            args.cluster_cidr,
+            args.node_cidr_mask,
+        ));
         println!("peapod API server listening on https://{}", server.addr);
         println!("export KUBECONFIG={}", server.kubeconfig.display());
         wait_for_shutdown().await;

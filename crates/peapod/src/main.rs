@@ -1,10 +1,12 @@
 //! The `peapod` binary: one program for the server, the node agent, the image tool and
 //! the small helper processes (pause, per-pod supervisor) the runtime execs.
 
+mod client;
 mod cmd_image;
 mod cmd_internal;
 mod cmd_server;
 mod logging;
+mod node_ipam;
 
 use clap::{Parser, Subcommand};
 

@@ -14,7 +14,9 @@ use kube::runtime::watcher;
 async fn client(s: &TestServer) -> kube::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let kc = kube::config::Kubeconfig::read_from(s.kubeconfig()).unwrap();
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
     kube::Client::try_from(cfg).unwrap()
 }
 
@@ -32,28 +34,53 @@ async fn kube_rs_crud_pagination_and_watcher() {
     let c = client(&s).await;
     let cms: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
     let mut events = watcher(cms.clone(), watcher::Config::default()).boxed();
+    // Let the watcher finish its initial list before anything changes.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.try_next()).await {
+            Ok(Ok(Some(watcher::Event::InitDone))) => break,
+            Ok(Ok(Some(_))) => {}
+            other => panic!("watch ended: {other:?}"),
+        }
+    }
     for i in 0..25 {
-        cms.create(&PostParams::default(), &cm(&format!("c{i:02}"))).await.unwrap();
+        cms.create(&PostParams::default(), &cm(&format!("c{i:02}")))
+            .await
+            .unwrap();
     }
     let page = cms.list(&ListParams::default().limit(10)).await.unwrap();
     assert_eq!(page.items.len(), 10);
     let token = page.metadata.continue_.clone().expect("continue token");
-    let rest = cms.list(&ListParams::default().limit(100).continue_token(&token)).await.unwrap();
-    assert_eq!(rest.items.len(), 15);
+    let rest = cms
+        .list(&ListParams::default().limit(100).continue_token(&token))
+        .await
+        .unwrap();
+    // The rest: 15 of ours plus the namespace's kube-root-ca.crt.
+    let names: Vec<String> = rest
+        .items
+        .iter()
+        .filter_map(|c| c.metadata.name.clone())
+        .collect();
+    assert_eq!(names.len(), 16, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with('c')).count(), 15);
     assert!(rest.metadata.continue_.is_none());
     let got = cms.get("c03").await.unwrap();
     assert_eq!(got.data.unwrap()["k"], "c03");
     cms.delete("c03", &DeleteParams::default()).await.unwrap();
     let err = cms.get("c03").await.unwrap_err();
-    assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404), "{err:?}");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 404),
+        "{err:?}"
+    );
     // The watcher sees the creates and the delete.
     let mut seen_delete = false;
     let mut applied = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !seen_delete && tokio::time::Instant::now() < deadline {
         match tokio::time::timeout(Duration::from_secs(5), events.try_next()).await {
-            Ok(Ok(Some(watcher::Event::Apply(_)))) | Ok(Ok(Some(watcher::Event::InitApply(_)))) => applied += 1,
-            Ok(Ok(Some(watcher::Event::Delete(o)))) => seen_delete = o.metadata.name.as_deref() == Some("c03"),
+            Ok(Ok(Some(watcher::Event::Apply(_)))) => applied += 1,
+            Ok(Ok(Some(watcher::Event::Delete(o)))) => {
+                seen_delete = o.metadata.name.as_deref() == Some("c03")
+            }
             Ok(Ok(Some(_))) => {}
             other => panic!("watch ended: {other:?}"),
         }
@@ -69,7 +96,12 @@ async fn kube_rs_crud_pagination_and_watcher() {
     let created = pods.create(&PostParams::default(), &pod).await.unwrap();
     let name = created.metadata.name.unwrap();
     assert!(name.starts_with("gen-") && name.len() == 9, "{name}");
-    assert_eq!(created.spec.unwrap().containers[0].image_pull_policy.as_deref(), Some("Always"));
+    assert_eq!(
+        created.spec.unwrap().containers[0]
+            .image_pull_policy
+            .as_deref(),
+        Some("Always")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -97,7 +129,11 @@ async fn acknowledged_creates_survive_kill_9() {
         let _ = tokio::time::timeout(Duration::from_secs(30), t).await;
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 50, "too few creates before the kill: {}", acked.len());
+    assert!(
+        acked.len() > 50,
+        "too few creates before the kill: {}",
+        acked.len()
+    );
     s.restart();
     let c = client(&s).await;
     let api: Api<ConfigMap> = Api::namespaced(c, "default");
@@ -110,5 +146,10 @@ async fn acknowledged_creates_survive_kill_9() {
         .filter_map(|c| c.metadata.name)
         .collect();
     let lost: Vec<&String> = acked.iter().filter(|n| !names.contains(*n)).collect();
-    assert!(lost.is_empty(), "{} acknowledged creates lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged creates lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
 }

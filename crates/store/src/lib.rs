@@ -30,14 +30,22 @@ pub trait Store: Send + Sync + 'static {
     /// Objects whose keys start with `prefix`, in key order, starting after `start_after`,
     /// at most `limit` of them (0 = no limit). `ListResult::revision` is the store revision
     /// the list was read at.
-    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize)
-        -> Result<ListResult>;
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<ListResult>;
     /// Creates `key`; fails with `AlreadyExists` if it exists.
     async fn create(&self, key: &str, value: Vec<u8>) -> Result<KeyValue>;
     /// Replaces `key`. With `expected` set, fails with `Conflict` unless the current
     /// modification revision equals it. Fails with `NotFound` if the key does not exist.
-    async fn update(&self, key: &str, expected: Option<Revision>, value: Vec<u8>)
-        -> Result<KeyValue>;
+    async fn update(
+        &self,
+        key: &str,
+        expected: Option<Revision>,
+        value: Vec<u8>,
+    ) -> Result<KeyValue>;
     /// Deletes `key`, with the same precondition as `update`. Returns the deleted value;
     /// its `mod_revision` is the revision of the deletion.
     async fn delete(&self, key: &str, expected: Option<Revision>) -> Result<KeyValue>;

@@ -10,19 +10,33 @@ fn open(dir: &tempfile::TempDir) -> SqliteStore {
 async fn create_get_update_delete_with_revisions() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(&dir);
-    let a = s.create("/registry/pods/default/a", b"1".to_vec()).await.unwrap();
+    let a = s
+        .create("/registry/pods/default/a", b"1".to_vec())
+        .await
+        .unwrap();
     assert_eq!(a.create_revision, 1);
     assert_eq!(
         s.create("/registry/pods/default/a", b"x".to_vec()).await,
         Err(StoreError::AlreadyExists)
     );
-    let b = s.update("/registry/pods/default/a", Some(1), b"2".to_vec()).await.unwrap();
+    let b = s
+        .update("/registry/pods/default/a", Some(1), b"2".to_vec())
+        .await
+        .unwrap();
     assert_eq!((b.create_revision, b.mod_revision), (1, 2));
     assert_eq!(
-        s.update("/registry/pods/default/a", Some(1), b"3".to_vec()).await,
+        s.update("/registry/pods/default/a", Some(1), b"3".to_vec())
+            .await,
         Err(StoreError::Conflict { current: 2 })
     );
-    assert_eq!(&s.get("/registry/pods/default/a").await.unwrap().unwrap().value[..], b"2");
+    assert_eq!(
+        &s.get("/registry/pods/default/a")
+            .await
+            .unwrap()
+            .unwrap()
+            .value[..],
+        b"2"
+    );
     let d = s.delete("/registry/pods/default/a", Some(2)).await.unwrap();
     assert_eq!(d.mod_revision, 3);
     assert_eq!(s.get("/registry/pods/default/a").await.unwrap(), None);
@@ -39,7 +53,9 @@ async fn list_by_prefix_with_limit_and_continue() {
     let s = open(&dir);
     for ns in ["a", "b"] {
         for i in 0..5 {
-            s.create(&format!("/registry/pods/{ns}/p{i}"), vec![]).await.unwrap();
+            s.create(&format!("/registry/pods/{ns}/p{i}"), vec![])
+                .await
+                .unwrap();
         }
     }
     s.create("/registry/podsx/a/zz", vec![]).await.unwrap();
@@ -63,13 +79,18 @@ async fn acknowledged_writes_survive_reopen() {
     {
         let s = open(&dir);
         for i in 0..100 {
-            s.create(&format!("/registry/cm/default/c{i}"), vec![i as u8]).await.unwrap();
+            s.create(&format!("/registry/cm/default/c{i}"), vec![i as u8])
+                .await
+                .unwrap();
         }
         s.delete("/registry/cm/default/c0", None).await.unwrap();
     }
     let s = open(&dir);
     assert_eq!(s.current_revision(), 101);
-    assert_eq!(s.list("/registry/cm/", None, 0).await.unwrap().kvs.len(), 99);
+    assert_eq!(
+        s.list("/registry/cm/", None, 0).await.unwrap().kvs.len(),
+        99
+    );
     let kv = s.create("/registry/cm/default/new", vec![]).await.unwrap();
     assert_eq!(kv.mod_revision, 102);
 }
@@ -84,7 +105,12 @@ async fn concurrent_writers_get_distinct_revisions() {
         tasks.push(tokio::spawn(async move {
             let mut revs = Vec::new();
             for i in 0..50 {
-                revs.push(s.create(&format!("/k/{t}/{i}"), vec![]).await.unwrap().mod_revision);
+                revs.push(
+                    s.create(&format!("/k/{t}/{i}"), vec![])
+                        .await
+                        .unwrap()
+                        .mod_revision,
+                );
             }
             revs
         }));
@@ -108,7 +134,9 @@ async fn conflicting_updates_in_one_batch_only_one_wins() {
     for i in 0..10u8 {
         let s = s.clone();
         let rev = kv.mod_revision;
-        tasks.push(tokio::spawn(async move { s.update("/k", Some(rev), vec![i]).await }));
+        tasks.push(tokio::spawn(async move {
+            s.update("/k", Some(rev), vec![i]).await
+        }));
     }
     let mut ok = 0;
     for t in tasks {
@@ -125,9 +153,13 @@ async fn conflicting_updates_in_one_batch_only_one_wins() {
 async fn watch_replays_history_then_streams_live() {
     let dir = tempfile::tempdir().unwrap();
     let s = open(&dir);
-    s.create("/registry/pods/default/a", b"a1".to_vec()).await.unwrap();
+    s.create("/registry/pods/default/a", b"a1".to_vec())
+        .await
+        .unwrap();
     s.create("/registry/cms/default/x", vec![]).await.unwrap();
-    s.update("/registry/pods/default/a", None, b"a2".to_vec()).await.unwrap();
+    s.update("/registry/pods/default/a", None, b"a2".to_vec())
+        .await
+        .unwrap();
     let mut w = s.watch("/registry/pods/", 1).await.unwrap();
     let e = w.next().await.unwrap().unwrap();
     assert_eq!((e.kind, e.revision()), (EventType::Put, 3));
@@ -178,6 +210,9 @@ async fn automatic_compaction_bounds_history() {
     for i in 0..1_300 {
         s.create(&format!("/k/{i}"), vec![]).await.unwrap();
     }
-    assert!(matches!(s.watch("/k/", 1).await, Err(StoreError::Compacted { .. })));
+    assert!(matches!(
+        s.watch("/k/", 1).await,
+        Err(StoreError::Compacted { .. })
+    ));
     assert!(s.watch("/k/", 1_250).await.is_ok());
 }

@@ -29,8 +29,14 @@ pub fn reject_unknown_fields(res: &ResourceInfo, obj: &Value) -> ApiResult<()> {
     if unknown.is_empty() {
         return Ok(());
     }
-    let list: Vec<String> = unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
-    Err(ApiError::bad_request(format!("strict decoding error: {}", list.join(", "))))
+    let list: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    Err(ApiError::bad_request(format!(
+        "strict decoding error: {}",
+        list.join(", ")
+    )))
 }
 
 /// Characters Kubernetes uses for generated name suffixes (no vowels, no look-alikes).
@@ -75,19 +81,38 @@ pub async fn create_object(
                 meta.remove("namespace");
             }
         }
-        if meta.get("resourceVersion").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
-            return Err(ApiError::bad_request("resourceVersion should not be set on objects to be created"));
+        if meta
+            .get("resourceVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+        {
+            return Err(ApiError::bad_request(
+                "resourceVersion should not be set on objects to be created",
+            ));
         }
         meta.remove("resourceVersion");
-        let has_name = meta.get("name").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+        let has_name = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty());
         if !has_name {
-            if let Some(g) = meta.get("generateName").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            if let Some(g) = meta
+                .get("generateName")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
                 let name = format!("{g}{}", generate_suffix());
                 meta.insert("name".into(), Value::String(name));
             }
         }
-        meta.insert("uid".into(), Value::String(uuid::Uuid::new_v4().to_string()));
-        meta.insert("creationTimestamp".into(), Value::String(object::now_rfc3339()));
+        meta.insert(
+            "uid".into(),
+            Value::String(uuid::Uuid::new_v4().to_string()),
+        );
+        meta.insert(
+            "creationTimestamp".into(),
+            Value::String(object::now_rfc3339()),
+        );
         meta.insert("generation".into(), Value::from(1));
         meta.remove("deletionTimestamp");
         meta.remove("deletionGracePeriodSeconds");
@@ -111,7 +136,10 @@ pub async fn create_object(
     if dry_run {
         return Ok(obj);
     }
-    let created = state.objects.create(res, namespace.as_deref(), &name, &obj).await?;
+    let created = state
+        .objects
+        .create(res, namespace.as_deref(), &name, &obj)
+        .await?;
     for (preset, message) in preset_conflicts {
         crate::events::record(
             state,

@@ -47,9 +47,15 @@ impl DeleteOptions {
             }
             if let Some(p) = v.get("preconditions") {
                 o.precondition_uid = p.get("uid").and_then(Value::as_str).map(String::from);
-                o.precondition_rv = p.get("resourceVersion").and_then(Value::as_str).map(String::from);
+                o.precondition_rv = p
+                    .get("resourceVersion")
+                    .and_then(Value::as_str)
+                    .map(String::from);
             }
-            if v.get("dryRun").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+            if v.get("dryRun")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+            {
                 o.dry_run = true;
             }
         }
@@ -72,11 +78,13 @@ pub async fn delete(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     let bytes = body::read(raw).await?;
     let opts = DeleteOptions::from_request(ctx, &bytes)?;
     let name = rr.name.as_deref().unwrap_or_default();
-    let (obj, gone) = delete_object(ctx.state, rr.res, rr.namespace.as_deref(), name, &opts).await?;
+    let (obj, gone) =
+        delete_object(ctx.state, rr.res, rr.namespace.as_deref(), name, &opts).await?;
     if !gone || rr.res.gvk.kind == "Pod" {
         return Ok(respond::json(StatusCode::OK, &obj));
     }
-    let mut details = json!({"name": name, "kind": rr.res.plural, "uid": object::uid(&obj).unwrap_or("")});
+    let mut details =
+        json!({"name": name, "kind": rr.res.plural, "uid": object::uid(&obj).unwrap_or("")});
     if !rr.res.gvk.group.is_empty() {
         details["group"] = json!(rr.res.gvk.group);
     }
@@ -121,13 +129,21 @@ pub async fn delete_object(
                 if opts.dry_run {
                     return Ok((current, true));
                 }
-                state.objects.delete(res, ns, name, rev).await.map(|o| (o, true))
+                state
+                    .objects
+                    .delete(res, ns, name, rev)
+                    .await
+                    .map(|o| (o, true))
             }
             Plan::Mark(marked) => {
                 if marked == current || opts.dry_run {
                     return Ok((marked, false));
                 }
-                state.objects.update(res, ns, name, rev, &marked).await.map(|o| (o, false))
+                state
+                    .objects
+                    .update(res, ns, name, rev, &marked)
+                    .await
+                    .map(|o| (o, false))
             }
         };
         match result {
@@ -155,13 +171,20 @@ fn plan(res: &ResourceInfo, current: &Value, opts: &DeleteOptions) -> Plan {
             .and_then(|s| s.get("nodeName"))
             .and_then(Value::as_str)
             .is_some_and(|n| !n.is_empty());
-        let phase = current.get("status").and_then(|s| s.get("phase")).and_then(Value::as_str);
+        let phase = current
+            .get("status")
+            .and_then(|s| s.get("phase"))
+            .and_then(Value::as_str);
         let terminal = matches!(phase, Some("Succeeded") | Some("Failed"));
         let default_grace = spec
             .and_then(|s| s.get("terminationGracePeriodSeconds"))
             .and_then(Value::as_i64)
             .unwrap_or(30);
-        let grace = if !on_node || terminal { 0 } else { opts.grace_period.unwrap_or(default_grace) };
+        let grace = if !on_node || terminal {
+            0
+        } else {
+            opts.grace_period.unwrap_or(default_grace)
+        };
         if grace > 0 {
             // The node agent stops the containers, then deletes with grace 0.
             let deadline = now + chrono::Duration::seconds(grace);
@@ -169,7 +192,11 @@ fn plan(res: &ResourceInfo, current: &Value, opts: &DeleteOptions) -> Plan {
                 .and_then(|m| m.get("deletionGracePeriodSeconds"))
                 .and_then(Value::as_i64);
             if !deleting || current_grace.is_some_and(|g| grace < g) {
-                object::set_meta(&mut marked, "deletionTimestamp", json!(object::rfc3339(deadline)));
+                object::set_meta(
+                    &mut marked,
+                    "deletionTimestamp",
+                    json!(object::rfc3339(deadline)),
+                );
                 object::set_meta(&mut marked, "deletionGracePeriodSeconds", json!(grace));
             }
             return Plan::Mark(marked);
@@ -177,7 +204,9 @@ fn plan(res: &ResourceInfo, current: &Value, opts: &DeleteOptions) -> Plan {
     }
     let mut finalizers = object::finalizers(current);
     match opts.propagation.as_deref() {
-        Some("Orphan") if !finalizers.iter().any(|f| f == "orphan") => finalizers.push("orphan".into()),
+        Some("Orphan") if !finalizers.iter().any(|f| f == "orphan") => {
+            finalizers.push("orphan".into())
+        }
         Some("Foreground") if !finalizers.iter().any(|f| f == "foregroundDeletion") => {
             finalizers.push("foregroundDeletion".into())
         }
@@ -194,7 +223,11 @@ fn plan(res: &ResourceInfo, current: &Value, opts: &DeleteOptions) -> Plan {
         return Plan::Remove;
     }
     if !deleting {
-        object::set_meta(&mut marked, "deletionTimestamp", json!(object::rfc3339(now)));
+        object::set_meta(
+            &mut marked,
+            "deletionTimestamp",
+            json!(object::rfc3339(now)),
+        );
         object::set_meta(&mut marked, "deletionGracePeriodSeconds", json!(0));
     }
     if !finalizers.is_empty() {

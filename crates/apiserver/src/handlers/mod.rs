@@ -40,23 +40,41 @@ pub async fn dispatch(State(state): State<SharedState>, req: Request) -> Respons
     let method = req.method().clone();
     let (resp, verb, resource) = route(&state, req).await;
     let code = resp.status().as_u16();
-    state.metrics.observe(verb, &resource, code, start.elapsed());
+    state
+        .metrics
+        .observe(verb, &resource, code, start.elapsed());
     tracing::debug!(%method, %path, code, elapsed_us = start.elapsed().as_micros() as u64, "request");
     resp
 }
 
 fn is_public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/livez" | "/readyz" | "/version" | "/version/")
-        || path.starts_with("/healthz/")
+    matches!(
+        path,
+        "/healthz" | "/livez" | "/readyz" | "/version" | "/version/"
+    ) || path.starts_with("/healthz/")
         || path.starts_with("/livez/")
         || path.starts_with("/readyz/")
 }
 
 async fn route(state: &SharedState, req: Request) -> (Response, &'static str, String) {
     let path = req.uri().path().to_string();
+    if path == crate::join::PATH && req.method() == Method::POST {
+        let headers = req.headers().clone();
+        let resp = match crate::body::read(req.into_body()).await {
+            Ok(b) => match crate::join::node_credentials(state, &headers, &b).await {
+                Ok(r) => r,
+                Err(e) => e.into_response(),
+            },
+            Err(e) => e.into_response(),
+        };
+        return (resp, "create", "node-credentials".into());
+    }
     let mut user = req.extensions().get::<Identity>().cloned();
     if user.is_none() {
-        let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         user = token::authenticate(state, header).await;
     }
     if is_public(&path) {
@@ -80,7 +98,11 @@ async fn route(state: &SharedState, req: Request) -> (Response, &'static str, St
         return (state.metrics.render(state), "get", String::new());
     }
     if path == "/openapi/v3" || path == "/openapi/v3/" {
-        return (respond::json(StatusCode::OK, &openapi::root()), "get", String::new());
+        return (
+            respond::json(StatusCode::OK, &openapi::root()),
+            "get",
+            String::new(),
+        );
     }
     if let Some(p) = path.strip_prefix("/openapi/v3/") {
         let resp = match openapi::document(p) {
@@ -90,22 +112,34 @@ async fn route(state: &SharedState, req: Request) -> (Response, &'static str, St
         return (resp, "get", String::new());
     }
     let Some(target) = request::parse(&path) else {
-        return (ApiError::not_found_path().into_response(), "", String::new());
+        return (
+            ApiError::not_found_path().into_response(),
+            "",
+            String::new(),
+        );
     };
     let rr = match target {
         Target::RootDiscovery { legacy_core } => {
             let resp = if discovery::wants_aggregated(&accept) {
-                let body = serde_json::to_vec(&discovery::aggregated(legacy_core)).unwrap_or_default();
+                let body =
+                    serde_json::to_vec(&discovery::aggregated(legacy_core)).unwrap_or_default();
                 respond::json_bytes(StatusCode::OK, body, discovery::AGGREGATED_CONTENT_TYPE)
             } else if legacy_core {
-                respond::json(StatusCode::OK, &discovery::api_versions(&state.server_address))
+                respond::json(
+                    StatusCode::OK,
+                    &discovery::api_versions(&state.server_address),
+                )
             } else {
                 respond::json(StatusCode::OK, &discovery::api_group_list())
             };
             return (resp, "get", String::new());
         }
         Target::GroupDiscovery { group } => {
-            return (respond::json(StatusCode::OK, &discovery::group(&group)), "get", String::new())
+            return (
+                respond::json(StatusCode::OK, &discovery::group(&group)),
+                "get",
+                String::new(),
+            )
         }
         Target::VersionDiscovery { group, version } => {
             return (
@@ -116,6 +150,22 @@ async fn route(state: &SharedState, req: Request) -> (Response, &'static str, St
         }
         Target::Resource(rr) => rr,
     };
+    if matches!(
+        rr.subresource.as_deref(),
+        Some("log" | "exec" | "attach" | "portforward")
+    ) && rr.name.is_some()
+    {
+        let resource = format!(
+            "{}/{}",
+            rr.res.plural,
+            rr.subresource.as_deref().unwrap_or_default()
+        );
+        return (
+            crate::proxy::forward(state, &rr, req).await,
+            "connect",
+            resource,
+        );
+    }
     let query = Query::parse(req.uri().query());
     let content_type = crate::body::content_type(req.headers());
     let method = req.method().clone();
@@ -139,7 +189,11 @@ async fn route(state: &SharedState, req: Request) -> (Response, &'static str, St
     (resp, verb, resource)
 }
 
-async fn resource_verb(ctx: &Ctx<'_>, method: Method, body: Body) -> (&'static str, ApiResult<Response>) {
+async fn resource_verb(
+    ctx: &Ctx<'_>,
+    method: Method,
+    body: Body,
+) -> (&'static str, ApiResult<Response>) {
     let rr = ctx.rr;
     let named = rr.name.is_some();
     let sub = rr.subresource.as_deref();
@@ -151,22 +205,27 @@ async fn resource_verb(ctx: &Ctx<'_>, method: Method, body: Body) -> (&'static s
         (Method::GET, true, None) => ("get", read::get(ctx).await),
         (Method::GET, true, Some("status")) => ("get", read::get(ctx).await),
         (Method::GET, true, Some("scale")) => ("get", subresource::get_scale(ctx).await),
-        (_, true, Some("log" | "exec" | "attach" | "portforward")) => (
-            "connect",
-            Err(ApiError::unavailable(
-                "no node agent serves this pod's streams yet (the node agent is not part of this server)",
-            )),
-        ),
         (Method::POST, false, None) => ("create", create::create(ctx, body).await),
         (Method::POST, true, Some("binding")) => ("create", subresource::binding(ctx, body).await),
-        (Method::POST, true, Some("eviction")) => ("create", subresource::eviction(ctx, body).await),
+        (Method::POST, true, Some("eviction")) => {
+            ("create", subresource::eviction(ctx, body).await)
+        }
         (Method::POST, true, Some("token")) => ("create", token::token_request(ctx, body).await),
-        (Method::PUT, true, None | Some("status") | Some("finalize")) => ("update", update::update(ctx, body).await),
-        (Method::PUT, true, Some("scale")) => ("update", subresource::update_scale(ctx, body).await),
+        (Method::PUT, true, None | Some("status") | Some("finalize")) => {
+            ("update", update::update(ctx, body).await)
+        }
+        (Method::PUT, true, Some("scale")) => {
+            ("update", subresource::update_scale(ctx, body).await)
+        }
         (Method::PATCH, true, None | Some("status")) => ("patch", patch::patch(ctx, body).await),
-        (Method::PATCH, true, Some("scale")) => ("patch", subresource::patch_scale(ctx, body).await),
+        (Method::PATCH, true, Some("scale")) => {
+            ("patch", subresource::patch_scale(ctx, body).await)
+        }
         (Method::DELETE, true, None) => ("delete", delete::delete(ctx, body).await),
-        (Method::DELETE, false, None) => ("deletecollection", delete::delete_collection(ctx, body).await),
+        (Method::DELETE, false, None) => (
+            "deletecollection",
+            delete::delete_collection(ctx, body).await,
+        ),
         _ => ("", Err(ApiError::method_not_allowed())),
     }
 }

@@ -45,7 +45,9 @@ fn apply_patch(res: &ResourceInfo, doc: &Value, p: &Value, kind: PatchType) -> A
         PatchType::Json => patch::json_patch(doc, p).map_err(bad),
         PatchType::Merge => Ok(patch::merge_patch(doc, p)),
         // Server-side apply is approximated as a strategic merge of the applied config.
-        PatchType::Strategic | PatchType::Apply => patch::strategic_merge_patch(doc, p, res.gvk).map_err(bad),
+        PatchType::Strategic | PatchType::Apply => {
+            patch::strategic_merge_patch(doc, p, res.gvk).map_err(bad)
+        }
     }
 }
 
@@ -77,7 +79,8 @@ pub async fn patch(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
                 if strict {
                     super::create::reject_unknown_fields(rr.res, &obj)?;
                 }
-                let created = super::create::create_object(ctx.state, rr.res, ns, obj, dry_run).await?;
+                let created =
+                    super::create::create_object(ctx.state, rr.res, ns, obj, dry_run).await?;
                 return Ok(respond::json(StatusCode::CREATED, &created));
             }
             return Err(ApiError::not_found(rr.res, name));
@@ -106,7 +109,12 @@ pub async fn patch(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
         .await
         {
             Ok(out) => return Ok(respond::json(StatusCode::OK, &out)),
-            Err(e) if e.code == 409 && e.reason == "Conflict" && pinned.is_none() && attempt + 1 < RETRIES => {
+            Err(e)
+                if e.code == 409
+                    && e.reason == "Conflict"
+                    && pinned.is_none()
+                    && attempt + 1 < RETRIES =>
+            {
                 continue
             }
             Err(e) => return Err(e),

@@ -9,8 +9,8 @@ use super::Ctx;
 use crate::errors::{ApiError, ApiResult};
 use crate::filter::Filter;
 use crate::objects::decode;
-use crate::tables::{self, IncludeObject};
 use crate::respond;
+use crate::tables::{self, IncludeObject};
 
 pub async fn get(ctx: &Ctx<'_>) -> ApiResult<Response> {
     let rr = ctx.rr;
@@ -23,28 +23,40 @@ pub async fn get(ctx: &Ctx<'_>) -> ApiResult<Response> {
     if tables::wants_table(ctx.accept) {
         let include = IncludeObject::from_query(ctx.query.get("includeObject"));
         let meta = json!({"resourceVersion": crate::object::resource_version(&obj).unwrap_or("")});
-        return Ok(respond::json(StatusCode::OK, &tables::table(rr.res, &[obj], include, meta, true)));
+        return Ok(respond::json(
+            StatusCode::OK,
+            &tables::table(rr.res, &[obj], include, meta, true),
+        ));
     }
     Ok(respond::json(StatusCode::OK, &obj))
 }
 
 /// Continue tokens carry the last key returned, like Kubernetes' (opaque to clients).
 fn encode_continue(key: &str, rev: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!({"k": key, "rv": rev}).to_string())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(json!({"k": key, "rv": rev}).to_string())
 }
 
 fn decode_continue(token: &str) -> ApiResult<String> {
-    let bad = || ApiError::bad_request("continue key is not valid: the continue token is malformed");
+    let bad =
+        || ApiError::bad_request("continue key is not valid: the continue token is malformed");
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    v.get("k").and_then(Value::as_str).map(String::from).ok_or_else(bad)
+    v.get("k")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .ok_or_else(bad)
 }
 
 /// Objects matching the request's namespace and selectors, with the list revision and an
 /// optional continue token.
-pub async fn collect(ctx: &Ctx<'_>, filter: &Filter, limit: usize) -> ApiResult<(Vec<Value>, i64, Option<String>)> {
+pub async fn collect(
+    ctx: &Ctx<'_>,
+    filter: &Filter,
+    limit: usize,
+) -> ApiResult<(Vec<Value>, i64, Option<String>)> {
     let rr = ctx.rr;
     let ns = rr.namespace.as_deref();
     let objects = &ctx.state.objects;
@@ -92,7 +104,10 @@ pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Response> {
     }
     if tables::wants_table(ctx.accept) {
         let include = IncludeObject::from_query(ctx.query.get("includeObject"));
-        return Ok(respond::json(StatusCode::OK, &tables::table(rr.res, &items, include, meta, true)));
+        return Ok(respond::json(
+            StatusCode::OK,
+            &tables::table(rr.res, &items, include, meta, true),
+        ));
     }
     let list = json!({
         "kind": format!("{}List", rr.res.gvk.kind),

@@ -38,28 +38,44 @@ fn scale_of(obj: &Value) -> Value {
 pub async fn get_scale(ctx: &Ctx<'_>) -> ApiResult<Response> {
     let rr = ctx.rr;
     let name = rr.name.as_deref().unwrap_or_default();
-    let (obj, _) = ctx.state.objects.must_get(rr.res, rr.namespace.as_deref(), name).await?;
+    let (obj, _) = ctx
+        .state
+        .objects
+        .must_get(rr.res, rr.namespace.as_deref(), name)
+        .await?;
     Ok(respond::json(StatusCode::OK, &scale_of(&obj)))
 }
 
 /// Writes `replicas` into the parent object.
-async fn set_replicas(ctx: &Ctx<'_>, replicas: &Value, pinned_rv: Option<&str>) -> ApiResult<Response> {
+async fn set_replicas(
+    ctx: &Ctx<'_>,
+    replicas: &Value,
+    pinned_rv: Option<&str>,
+) -> ApiResult<Response> {
     let rr = ctx.rr;
     let name = rr.name.as_deref().unwrap_or_default();
     let ns = rr.namespace.as_deref();
     let Some(n) = replicas.as_i64() else {
-        return Err(ApiError::invalid(rr.res, name, vec![crate::errors::Cause {
-            reason: "FieldValueRequired".into(),
-            field: "spec.replicas".into(),
-            message: "Required value".into(),
-        }]));
+        return Err(ApiError::invalid(
+            rr.res,
+            name,
+            vec![crate::errors::Cause {
+                reason: "FieldValueRequired".into(),
+                field: "spec.replicas".into(),
+                message: "Required value".into(),
+            }],
+        ));
     };
     if n < 0 {
-        return Err(ApiError::invalid(rr.res, name, vec![crate::errors::Cause {
-            reason: "FieldValueInvalid".into(),
-            field: "spec.replicas".into(),
-            message: format!("Invalid value: {n}: must be greater than or equal to 0"),
-        }]));
+        return Err(ApiError::invalid(
+            rr.res,
+            name,
+            vec![crate::errors::Cause {
+                reason: "FieldValueInvalid".into(),
+                field: "spec.replicas".into(),
+                message: format!("Invalid value: {n}: must be greater than or equal to 0"),
+            }],
+        ));
     }
     let dry_run = ctx.query.dry_run()?;
     for _ in 0..5 {
@@ -69,7 +85,11 @@ async fn set_replicas(ctx: &Ctx<'_>, replicas: &Value, pinned_rv: Option<&str>) 
         }
         let mut new = current.clone();
         new["spec"]["replicas"] = json!(n);
-        match super::update::commit_update(ctx.state, rr.res, ns, name, current, rev, new, None, dry_run).await {
+        match super::update::commit_update(
+            ctx.state, rr.res, ns, name, current, rev, new, None, dry_run,
+        )
+        .await
+        {
             Ok(out) => return Ok(respond::json(StatusCode::OK, &scale_of(&out))),
             Err(e) if e.code == 409 && pinned_rv.is_none() => continue,
             Err(e) => return Err(e),
@@ -81,7 +101,11 @@ async fn set_replicas(ctx: &Ctx<'_>, replicas: &Value, pinned_rv: Option<&str>) 
 pub async fn update_scale(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     let bytes = body::read(raw).await?;
     let scale = body::decode(&ctx.content_type, &bytes)?;
-    let replicas = scale.get("spec").and_then(|s| s.get("replicas")).cloned().unwrap_or(json!(0));
+    let replicas = scale
+        .get("spec")
+        .and_then(|s| s.get("replicas"))
+        .cloned()
+        .unwrap_or(json!(0));
     let rv = object::resource_version(&scale).map(String::from);
     set_replicas(ctx, &replicas, rv.as_deref()).await
 }
@@ -91,14 +115,22 @@ pub async fn patch_scale(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     let name = rr.name.as_deref().unwrap_or_default();
     let bytes = body::read(raw).await?;
     let p = body::parse_json(&bytes)?;
-    let (obj, _) = ctx.state.objects.must_get(rr.res, rr.namespace.as_deref(), name).await?;
+    let (obj, _) = ctx
+        .state
+        .objects
+        .must_get(rr.res, rr.namespace.as_deref(), name)
+        .await?;
     let current = scale_of(&obj);
     let patched = match ctx.content_type.as_str() {
         "application/json-patch+json" => patch::json_patch(&current, &p)
             .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?,
         _ => patch::merge_patch(&current, &p),
     };
-    let replicas = patched.get("spec").and_then(|s| s.get("replicas")).cloned().unwrap_or(Value::Null);
+    let replicas = patched
+        .get("spec")
+        .and_then(|s| s.get("replicas"))
+        .cloned()
+        .unwrap_or(Value::Null);
     set_replicas(ctx, &replicas, None).await
 }
 
@@ -119,9 +151,18 @@ pub async fn binding(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     for _ in 0..5 {
         let (pod, rev) = ctx.state.objects.must_get(rr.res, ns, name).await?;
         if object::is_deleting(&pod) {
-            return Err(ApiError::conflict_msg(rr.res, name, "pod is being deleted, cannot be assigned to a host"));
+            return Err(ApiError::conflict_msg(
+                rr.res,
+                name,
+                "pod is being deleted, cannot be assigned to a host",
+            ));
         }
-        if let Some(existing) = pod.get("spec").and_then(|s| s.get("nodeName")).and_then(Value::as_str).filter(|n| !n.is_empty()) {
+        if let Some(existing) = pod
+            .get("spec")
+            .and_then(|s| s.get("nodeName"))
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+        {
             return Err(ApiError::conflict_msg(
                 rr.res,
                 name,
@@ -146,7 +187,13 @@ pub async fn binding(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
 }
 
 /// Sets a pod condition, keeping its transition time when the status does not change.
-pub fn set_condition(pod: &mut Value, type_: &str, status: &str, reason: Option<&str>, message: Option<&str>) {
+pub fn set_condition(
+    pod: &mut Value,
+    type_: &str,
+    status: &str,
+    reason: Option<&str>,
+    message: Option<&str>,
+) {
     let now = object::now_rfc3339();
     if !pod.get("status").is_some_and(Value::is_object) {
         pod["status"] = json!({});
@@ -156,17 +203,24 @@ pub fn set_condition(pod: &mut Value, type_: &str, status: &str, reason: Option<
         .map(|s| s.entry("conditions").or_insert_with(|| json!([])))
         .and_then(Value::as_array_mut);
     let Some(conds) = conds else { return };
-    let mut c = json!({"type": type_, "status": status, "lastProbeTime": null, "lastTransitionTime": now});
+    let mut c =
+        json!({"type": type_, "status": status, "lastProbeTime": null, "lastTransitionTime": now});
     if let Some(r) = reason {
         c["reason"] = json!(r);
     }
     if let Some(m) = message {
         c["message"] = json!(m);
     }
-    match conds.iter_mut().find(|c| c.get("type").and_then(Value::as_str) == Some(type_)) {
+    match conds
+        .iter_mut()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
+    {
         Some(existing) => {
             if existing.get("status").and_then(Value::as_str) == Some(status) {
-                c["lastTransitionTime"] = existing.get("lastTransitionTime").cloned().unwrap_or(json!(now));
+                c["lastTransitionTime"] = existing
+                    .get("lastTransitionTime")
+                    .cloned()
+                    .unwrap_or(json!(now));
             }
             *existing = c;
         }
@@ -179,9 +233,16 @@ pub async fn eviction(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     let rr = ctx.rr;
     let name = rr.name.as_deref().unwrap_or_default();
     let bytes = body::read(raw).await?;
-    let ev = if bytes.is_empty() { json!({}) } else { body::decode(&ctx.content_type, &bytes)? };
+    let ev = if bytes.is_empty() {
+        json!({})
+    } else {
+        body::decode(&ctx.content_type, &bytes)?
+    };
     let opts = super::DeleteOptions {
-        grace_period: ev.get("deleteOptions").and_then(|o| o.get("gracePeriodSeconds")).and_then(Value::as_i64),
+        grace_period: ev
+            .get("deleteOptions")
+            .and_then(|o| o.get("gracePeriodSeconds"))
+            .and_then(Value::as_i64),
         ..Default::default()
     };
     super::delete_object(ctx.state, rr.res, rr.namespace.as_deref(), name, &opts).await?;

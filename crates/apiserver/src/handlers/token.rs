@@ -37,7 +37,12 @@ pub async fn token_request(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
             "Pod" => (core("pods"), Some(ns)),
             "Secret" => (core("secrets"), Some(ns)),
             "Node" => (core("nodes"), None),
-            _ => return Err(ApiError::bad_request(format!("cannot bind token to a {}", b.kind))),
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "cannot bind token to a {}",
+                    b.kind
+                )))
+            }
         };
         let obj = ctx.state.objects.must_get(res, nsopt, &b.name).await?.0;
         match b.kind.as_str() {
@@ -54,7 +59,12 @@ pub async fn token_request(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
     {
-        node = ctx.state.objects.get(core("nodes"), None, n).await?.map(|(v, _)| v);
+        node = ctx
+            .state
+            .objects
+            .get(core("nodes"), None, n)
+            .await?
+            .map(|(v, _)| v);
     }
     let bound = BoundObjects {
         service_account: Some(&sa),
@@ -63,8 +73,15 @@ pub async fn token_request(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
         node: node.as_ref(),
     };
     let opts = TokenRequestOptions::for_signer(&ctx.state.signer);
-    let out = peapod_admission::token_request_response(&ctx.state.signer, &request, &sa, &bound, &opts, chrono::Utc::now())
-        .map_err(token_error)?;
+    let out = peapod_admission::token_request_response(
+        &ctx.state.signer,
+        &request,
+        &sa,
+        &bound,
+        &opts,
+        chrono::Utc::now(),
+    )
+    .map_err(token_error)?;
     Ok(respond::json(StatusCode::CREATED, &out))
 }
 
@@ -83,24 +100,46 @@ fn token_error(e: peapod_admission::TokenRequestError) -> ApiError {
 /// (ServiceAccount, pod, secret, node) still exists.
 pub async fn authenticate(state: &SharedState, header: Option<&str>) -> Option<Identity> {
     let token = header?.strip_prefix("Bearer ")?.trim();
-    let verified = state.signer.verify(token, &state.signer.api_audiences()).ok()?;
+    let verified = state
+        .signer
+        .verify(token, &state.signer.api_audiences())
+        .ok()?;
     let ns = verified.namespace.clone();
     let sa = state
         .objects
-        .get(core("serviceaccounts"), Some(&ns), &verified.service_account.name)
+        .get(
+            core("serviceaccounts"),
+            Some(&ns),
+            &verified.service_account.name,
+        )
         .await
         .ok()??
         .0;
     let pod = match &verified.pod {
-        Some(p) => state.objects.get(core("pods"), Some(&ns), &p.name).await.ok()?.map(|(v, _)| v),
+        Some(p) => state
+            .objects
+            .get(core("pods"), Some(&ns), &p.name)
+            .await
+            .ok()?
+            .map(|(v, _)| v),
         None => None,
     };
     let secret = match &verified.secret {
-        Some(s) => state.objects.get(core("secrets"), Some(&ns), &s.name).await.ok()?.map(|(v, _)| v),
+        Some(s) => state
+            .objects
+            .get(core("secrets"), Some(&ns), &s.name)
+            .await
+            .ok()?
+            .map(|(v, _)| v),
         None => None,
     };
     let node = match &verified.node {
-        Some(n) => state.objects.get(core("nodes"), None, &n.name).await.ok()?.map(|(v, _)| v),
+        Some(n) => state
+            .objects
+            .get(core("nodes"), None, &n.name)
+            .await
+            .ok()?
+            .map(|(v, _)| v),
         None => None,
     };
     let bound = BoundObjects {

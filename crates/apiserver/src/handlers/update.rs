@@ -45,7 +45,18 @@ pub async fn update(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
             return Err(ApiError::conflict(rr.res, name));
         }
     }
-    let out = commit_update(ctx.state, rr.res, ns, name, current, rev, obj, rr.subresource.as_deref(), dry_run).await?;
+    let out = commit_update(
+        ctx.state,
+        rr.res,
+        ns,
+        name,
+        current,
+        rev,
+        obj,
+        rr.subresource.as_deref(),
+        dry_run,
+    )
+    .await?;
     Ok(respond::json(StatusCode::OK, &out))
 }
 
@@ -114,7 +125,11 @@ pub async fn commit_update(
         .and_then(|m| m.get("generation"))
         .and_then(Value::as_i64)
         .unwrap_or(1);
-    let bumped = if object::spec_equal(&old, &new) { generation } else { generation + 1 };
+    let bumped = if object::spec_equal(&old, &new) {
+        generation
+    } else {
+        generation + 1
+    };
     object::set_meta(&mut new, "generation", Value::from(bumped));
     object::set_meta(&mut new, "resourceVersion", Value::String(rev.to_string()));
     if new == old {
@@ -132,9 +147,18 @@ pub async fn commit_update(
 
 /// Fields a client cannot change through update.
 fn keep_identity(old: &Value, new: &mut Value) {
-    let Some(om) = object::meta(old).cloned() else { return };
+    let Some(om) = object::meta(old).cloned() else {
+        return;
+    };
     let nm = object::meta_mut(new);
-    for f in ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+    for f in [
+        "name",
+        "namespace",
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ] {
         match om.get(f) {
             Some(v) => {
                 nm.insert(f.to_string(), v.clone());

@@ -43,14 +43,16 @@ impl Render {
             ),
             None => obj.clone(),
         };
-        let mut line = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+        let mut line =
+            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
         line.push(b'\n');
         Bytes::from(line)
     }
 }
 
 fn error_line(e: &ApiError) -> Bytes {
-    let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": e.to_status()})).unwrap_or_default();
+    let mut line =
+        serde_json::to_vec(&json!({"type": "ERROR", "object": e.to_status()})).unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)
 }
@@ -65,7 +67,8 @@ pub async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
     }
     let render = Render {
         res: rr.res,
-        table: tables::wants_table(ctx.accept).then(|| IncludeObject::from_query(ctx.query.get("includeObject"))),
+        table: tables::wants_table(ctx.accept)
+            .then(|| IncludeObject::from_query(ctx.query.get("includeObject"))),
     };
     let bookmarks = ctx.query.flag("allowWatchBookmarks");
     let timeout = match ctx.query.int("timeoutSeconds")? {
@@ -99,7 +102,10 @@ pub async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
         Err(e) => return Err(e.into()),
     };
     let Some(mut watcher) = watcher.take() else {
-        let e = ApiError::expired(format!("too old resource version: {after} ({})", store.current_revision()));
+        let e = ApiError::expired(format!(
+            "too old resource version: {after} ({})",
+            store.current_revision()
+        ));
         let _ = tx.try_send(error_line(&e));
         drop(tx);
         return Ok(stream_response(rx));
@@ -150,7 +156,10 @@ pub async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
 }
 
 /// A store event as the watch event this client should see, if any.
-fn translate(ev: &peapod_store::Event, filter: &Filter) -> ApiResult<Option<(&'static str, Value)>> {
+fn translate(
+    ev: &peapod_store::Event,
+    filter: &Filter,
+) -> ApiResult<Option<(&'static str, Value)>> {
     let obj = decode(&ev.kv)?;
     if ev.kind == EventType::Delete {
         return Ok(filter.matches(&obj).then_some(("DELETED", obj)));
@@ -176,8 +185,10 @@ fn stream_response(rx: mpsc::Receiver<Bytes>) -> Response {
     let stream = tokio_stream_from(rx).map(Ok::<_, std::convert::Infallible>);
     let mut r = Response::new(Body::from_stream(stream));
     *r.status_mut() = StatusCode::OK;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     r
 }
 

@@ -82,7 +82,11 @@ impl SqliteStore {
 
     /// Number of objects currently stored (for metrics).
     pub fn object_count(&self) -> usize {
-        self.shared.state.read().map(|s| s.objects.len()).unwrap_or(0)
+        self.shared
+            .state
+            .read()
+            .map(|s| s.objects.len())
+            .unwrap_or(0)
     }
 }
 

@@ -61,7 +61,9 @@ pub(super) fn load(conn: &Connection) -> Result<(BTreeMap<String, KeyValue>, Rev
 
 pub(super) fn meta(conn: &Connection, name: &str) -> Result<Option<i64>> {
     Ok(conn
-        .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -79,7 +81,12 @@ pub(super) fn put(conn: &Connection, kv: &KeyValue, prev: Option<Revision>) -> R
         "INSERT INTO kv (key, value, create_rev, mod_rev) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev",
     )?
-    .execute(params![kv.key, &kv.value[..], kv.create_revision, kv.mod_revision])?;
+    .execute(params![
+        kv.key,
+        &kv.value[..],
+        kv.create_revision,
+        kv.mod_revision
+    ])?;
     append_log(conn, kv, false, prev)
 }
 
@@ -89,7 +96,12 @@ pub(super) fn delete(conn: &Connection, kv: &KeyValue, prev: Revision) -> Result
     append_log(conn, kv, true, Some(prev))
 }
 
-fn append_log(conn: &Connection, kv: &KeyValue, deleted: bool, prev: Option<Revision>) -> Result<()> {
+fn append_log(
+    conn: &Connection,
+    kv: &KeyValue,
+    deleted: bool,
+    prev: Option<Revision>,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO log (rev, key, deleted, value, create_rev, prev_rev)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -106,7 +118,11 @@ fn append_log(conn: &Connection, kv: &KeyValue, deleted: bool, prev: Option<Revi
 }
 
 /// Events with `after < rev <= until`, rebuilt from the log.
-pub(super) fn read_log(conn: &Connection, after: Revision, until: Revision) -> Result<Vec<Arc<Event>>> {
+pub(super) fn read_log(
+    conn: &Connection,
+    after: Revision,
+    until: Revision,
+) -> Result<Vec<Arc<Event>>> {
     let mut stmt = conn.prepare_cached(
         "SELECT l.rev, l.key, l.deleted, l.value, l.create_rev, p.rev, p.value, p.create_rev
          FROM log l LEFT JOIN log p ON p.rev = l.prev_rev

@@ -17,10 +17,22 @@ use crate::{Event, EventType, KeyValue, Result, Revision, StoreError};
 const MAX_BATCH: usize = 2_000;
 
 pub(super) enum WriteOp {
-    Create { key: String, value: Vec<u8> },
-    Update { key: String, expected: Option<Revision>, value: Vec<u8> },
-    Delete { key: String, expected: Option<Revision> },
-    Compact { revision: Revision },
+    Create {
+        key: String,
+        value: Vec<u8>,
+    },
+    Update {
+        key: String,
+        expected: Option<Revision>,
+        value: Vec<u8>,
+    },
+    Delete {
+        key: String,
+        expected: Option<Revision>,
+    },
+    Compact {
+        revision: Revision,
+    },
 }
 
 pub(super) struct WriteRequest {
@@ -65,8 +77,14 @@ fn run(
 
 /// What a write will do once committed.
 enum Outcome {
-    Put { kv: KeyValue, prev: Option<KeyValue> },
-    Delete { kv: KeyValue, prev: KeyValue },
+    Put {
+        kv: KeyValue,
+        prev: Option<KeyValue>,
+    },
+    Delete {
+        kv: KeyValue,
+        prev: KeyValue,
+    },
     Compacted(Revision),
 }
 
@@ -86,12 +104,11 @@ fn commit_batch(
     let tx = conn.transaction()?;
     {
         let state = shared.state.read().map_err(poisoned)?;
-        let current = |pending: &HashMap<String, Option<KeyValue>>, key: &str| {
-            match pending.get(key) {
+        let current =
+            |pending: &HashMap<String, Option<KeyValue>>, key: &str| match pending.get(key) {
                 Some(v) => v.clone(),
                 None => state.objects.get(key).cloned(),
-            }
-        };
+            };
         for req in batch {
             let outcome = match req.op {
                 WriteOp::Create { key, value } => match current(&pending, &key) {
@@ -110,25 +127,31 @@ fn commit_batch(
                         })
                     }
                 },
-                WriteOp::Update { key, expected, value } => {
-                    match check(current(&pending, &key), expected) {
-                        Err(e) => Err(e),
-                        Ok(prev) => {
-                            revision += 1;
-                            let kv = KeyValue {
-                                key: key.clone(),
-                                value: Arc::from(value),
-                                create_revision: prev.create_revision,
-                                mod_revision: revision,
-                            };
-                            schema::put(&tx, &kv, Some(prev.mod_revision)).map(|_| {
-                                pending.insert(key, Some(kv.clone()));
-                                Outcome::Put { kv, prev: Some(prev) }
-                            })
-                        }
+                WriteOp::Update {
+                    key,
+                    expected,
+                    value,
+                } => match check(current(&pending, &key), expected) {
+                    Err(e) => Err(e),
+                    Ok(prev) => {
+                        revision += 1;
+                        let kv = KeyValue {
+                            key: key.clone(),
+                            value: Arc::from(value),
+                            create_revision: prev.create_revision,
+                            mod_revision: revision,
+                        };
+                        schema::put(&tx, &kv, Some(prev.mod_revision)).map(|_| {
+                            pending.insert(key, Some(kv.clone()));
+                            Outcome::Put {
+                                kv,
+                                prev: Some(prev),
+                            }
+                        })
                     }
-                }
-                WriteOp::Delete { key, expected } => match check(current(&pending, &key), expected) {
+                },
+                WriteOp::Delete { key, expected } => match check(current(&pending, &key), expected)
+                {
                     Err(e) => Err(e),
                     Ok(prev) => {
                         revision += 1;
