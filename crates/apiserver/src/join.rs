@@ -1,6 +1,9 @@
-//! Node join: the server writes a join token to `DATA/node-token`; an agent on another
-//! machine presents it once to receive node credentials (a client certificate with
-//! CN=`system:node:<name>`, O=`system:nodes`) and the cluster CA.
+//! Node join, k3s-style: the server writes `DATA/node-token` = `PP10<sha256 of the CA PEM>::<secret>`.
+//! An agent on another machine fetches the CA from the unauthenticated `/peapod/v1/cacerts`,
+//! checks it against the hash in its token (so it cannot be fooled into joining another
+//! server), then presents the secret over verified TLS to receive node credentials: a client
+//! certificate with CN=`system:node:<name>`, O=`system:nodes`, and a serving certificate for its
+//! streaming port.
 
 use std::path::Path;
 
@@ -13,20 +16,30 @@ use crate::respond;
 use crate::state::SharedState;
 
 pub const PATH: &str = "/peapod/v1/node-credentials";
+pub const CA_PATH: &str = "/peapod/v1/cacerts";
 
-/// The join token, created on first start.
-pub fn load_or_create_token(data_dir: &Path) -> anyhow::Result<String> {
+/// The secret part of the join token, created on first start; the token file also carries
+/// the CA hash.
+pub fn load_or_create_token(data_dir: &Path, ca_pem: &str) -> anyhow::Result<String> {
     let path = data_dir.join("node-token");
     if let Ok(t) = std::fs::read_to_string(&path) {
-        if !t.trim().is_empty() {
-            return Ok(t.trim().to_string());
+        if let Some((_, secret)) = t.trim().split_once("::") {
+            if !secret.is_empty() {
+                return Ok(secret.to_string());
+            }
         }
     }
-    let token: String = (0..32)
+    let secret: String = (0..32)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
         .collect();
-    crate::pki::write_private(&path, &format!("{token}\n"))?;
-    Ok(token)
+    let hash = sha256_hex(ca_pem.as_bytes());
+    crate::pki::write_private(&path, &format!("PP10{hash}::{secret}\n"))?;
+    Ok(secret)
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, data);
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -48,6 +61,11 @@ pub async fn node_credentials(
         return Err(ApiError::unauthorized());
     }
     let req = crate::body::parse_json(body)?;
+    let ips: Vec<std::net::IpAddr> = req
+        .get("addresses")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())
+        .unwrap_or_default();
     let node = req
         .get("nodeName")
         .and_then(|v| v.as_str())
@@ -59,8 +77,16 @@ pub async fn node_credentials(
         .pki
         .issue_client(&format!("system:node:{node}"), &["system:nodes"])
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    let serving = state
+        .pki
+        .issue_server(&[node.to_string(), "localhost".into()], &ips)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(respond::json(
         StatusCode::OK,
-        &json!({"caCert": state.ca_pem, "clientCert": creds.cert_pem, "clientKey": creds.key_pem}),
+        &json!({
+            "caCert": state.ca_pem,
+            "clientCert": creds.cert_pem, "clientKey": creds.key_pem,
+            "servingCert": serving.cert_pem, "servingKey": serving.key_pem,
+        }),
     ))
 }

@@ -151,7 +151,7 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
             pki.ca_cert_pem(),
             &pki.issue_client("kube-apiserver-kubelet-client", &["system:masters"])?,
         )?),
-        node_token: join::load_or_create_token(&cfg.data_dir)?,
+        node_token: join::load_or_create_token(&cfg.data_dir, pki.ca_cert_pem())?,
         pki: Arc::new(pki),
     });
     bootstrap::ensure_system_namespaces(&state).await?;

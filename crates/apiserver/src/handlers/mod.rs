@@ -58,6 +58,13 @@ fn is_public(path: &str) -> bool {
 
 async fn route(state: &SharedState, req: Request) -> (Response, &'static str, String) {
     let path = req.uri().path().to_string();
+    if path == crate::join::CA_PATH {
+        return (
+            respond::text(StatusCode::OK, state.ca_pem.clone()),
+            "get",
+            "cacerts".into(),
+        );
+    }
     if path == crate::join::PATH && req.method() == Method::POST {
         let headers = req.headers().clone();
         let resp = match crate::body::read(req.into_body()).await {
