@@ -45,15 +45,6 @@ pub fn prepare(sandbox_dir: &Path, volumes: &[Volume]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Host paths of the tmpfs emptyDirs, which must be unmounted on removal.
-pub fn memory_mounts(sandbox_dir: &Path, volumes: &[Volume]) -> Vec<PathBuf> {
-    volumes
-        .iter()
-        .filter(|v| matches!(v.source, VolumeSource::EmptyDir { memory: true, .. }))
-        .map(|v| empty_dir_path(sandbox_dir, &v.name))
-        .collect()
-}
-
 fn validate_name(name: &str) -> anyhow::Result<()> {
     if name.is_empty() || name.contains('/') || name == "." || name == ".." {
         bail!("invalid volume name {name:?}");

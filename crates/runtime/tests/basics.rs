@@ -143,13 +143,27 @@ fn exec_returns_exit_code_and_reads_stdin() {
 fn stopped_sandbox_keeps_statuses_and_dead_pause_means_not_ready() {
     let env = TestEnv::new();
     let sb = env.rt.run_sandbox(&env.sandbox("stopme")).unwrap();
-    assert_eq!(env.rt.sandbox_status(&sb.id).unwrap().state, SandboxState::Ready);
+    assert_eq!(
+        env.rt.sandbox_status(&sb.id).unwrap().state,
+        SandboxState::Ready
+    );
     let id = env.run(&sb.id, &env.container("app", &["sleep", "1000"]));
-    env.rt.stop_sandbox(&sb.id, Duration::from_millis(200)).unwrap();
-    assert_eq!(env.rt.sandbox_status(&sb.id).unwrap().state, SandboxState::NotReady);
+    env.rt
+        .stop_sandbox(&sb.id, Duration::from_millis(200))
+        .unwrap();
+    assert_eq!(
+        env.rt.sandbox_status(&sb.id).unwrap().state,
+        SandboxState::NotReady
+    );
     let st = env.rt.container_status(&id).unwrap();
-    assert_eq!((st.state, st.exit_code), (ContainerState::Exited, Some(137)));
-    assert!(env.rt.create_container(&sb.id, &env.container("late", &["true"])).is_err());
+    assert_eq!(
+        (st.state, st.exit_code),
+        (ContainerState::Exited, Some(137))
+    );
+    assert!(env
+        .rt
+        .create_container(&sb.id, &env.container("late", &["true"]))
+        .is_err());
     env.rt.remove_sandbox(&sb.id).unwrap();
 
     let sb = env.rt.run_sandbox(&env.sandbox("fragile")).unwrap();

@@ -95,11 +95,13 @@ fn sandbox_with_dead_supervisor_is_cleaned_on_recover() {
     assert!(env.rt.list_sandboxes().is_empty());
 }
 
-fn mount_points() -> BTreeSet<String> {
+/// Mount points under `dir` (tests in this binary run in parallel: scope to our data dir).
+fn mount_points(dir: &str) -> BTreeSet<String> {
     std::fs::read_to_string("/proc/self/mountinfo")
         .unwrap()
         .lines()
         .filter_map(|l| l.split(' ').nth(4).map(str::to_string))
+        .filter(|m| m.starts_with(dir))
         .collect()
 }
 
@@ -115,13 +117,16 @@ fn processes_mentioning(s: &str) -> Vec<i32> {
         .collect()
 }
 
-fn pause_processes() -> BTreeSet<i32> {
+/// pause processes of our data dir (pause is a clone of the supervisor: same cmdline).
+fn pause_processes(dir: &str) -> BTreeSet<i32> {
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
         .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "pause")
+                && String::from_utf8_lossy(&cmd).contains(dir)
         })
         .collect()
 }
@@ -137,10 +142,11 @@ fn fifty_sandboxes_leave_the_machine_as_before() {
     env.rt
         .remove_pod_logs(&warmup_cfg.namespace, &warmup_cfg.name, &warmup_cfg.uid)
         .unwrap();
-    let mounts_before = mount_points();
-    let pauses_before = pause_processes();
-    let cgroups_before = env.cgroup_dirs();
     let data = env.rt.data_dir().to_path_buf();
+    let dir = data.to_string_lossy().to_string();
+    let mounts_before = mount_points(&dir);
+    let pauses_before = pause_processes(&dir);
+    let cgroups_before = env.cgroup_dirs();
     let mut pods = Vec::new();
     for i in 0..50 {
         let mut cfg = env.sandbox(&format!("pod{i}"));
@@ -156,15 +162,15 @@ fn fifty_sandboxes_leave_the_machine_as_before() {
         let id = env.run(&sb.id, &env.container("app", &["sleep", "1000"]));
         pods.push((sb, id, cfg));
     }
-    assert_eq!(pause_processes().len(), pauses_before.len() + 50);
+    assert_eq!(pause_processes(&dir).len(), pauses_before.len() + 50);
     for (sb, _, cfg) in &pods {
         env.rt.remove_sandbox(&sb.id).unwrap();
         env.rt
             .remove_pod_logs(&cfg.namespace, &cfg.name, &cfg.uid)
             .unwrap();
     }
-    assert_eq!(mount_points(), mounts_before);
-    assert_eq!(pause_processes(), pauses_before);
+    assert_eq!(mount_points(&dir), mounts_before);
+    assert_eq!(pause_processes(&dir), pauses_before);
     assert!(processes_mentioning(&data.to_string_lossy()).is_empty());
     assert_eq!(env.cgroup_dirs(), cgroups_before);
     assert_eq!(

@@ -221,9 +221,14 @@ mod tests {
             drop: vec!["ALL".into()],
         };
         assert_eq!(effective_caps(&c, false), ["CAP_CHOWN"]);
-        let c = Capabilities { add: vec!["ALL".into()], drop: vec!["CHOWN".into()] };
+        let c = Capabilities {
+            add: vec!["ALL".into()],
+            drop: vec!["CHOWN".into()],
+        };
         let set = effective_caps(&c, false);
-        assert!(set.contains(&"CAP_SYS_ADMIN".to_string()) && !set.contains(&"CAP_CHOWN".to_string()));
+        assert!(
+            set.contains(&"CAP_SYS_ADMIN".to_string()) && !set.contains(&"CAP_CHOWN".to_string())
+        );
         assert!(effective_caps(&none, true).contains(&"CAP_SYS_ADMIN".to_string()));
     }
 }

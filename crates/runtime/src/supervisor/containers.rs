@@ -114,8 +114,12 @@ impl Supervisor {
         }
         let cpaths = self.paths.container(id);
         let meta: ContainerMeta = read_json(&cpaths.meta())?;
-        let spec = oci_spec::runtime::Spec::load(cpaths.bundle().join("config.json")).context("loading config.json")?;
-        let process = spec.process().clone().context("config.json has no process")?;
+        let spec = oci_spec::runtime::Spec::load(cpaths.bundle().join("config.json"))
+            .context("loading config.json")?;
+        let process = spec
+            .process()
+            .clone()
+            .context("config.json has no process")?;
         let exec_defaults = ExecDefaults {
             uid: process.user().uid(),
             gid: process.user().gid(),

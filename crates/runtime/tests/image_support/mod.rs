@@ -10,21 +10,30 @@ use std::sync::OnceLock;
 use sha2::{Digest as _, Sha256};
 
 pub struct Busybox {
-    _dir: tempfile::TempDir,
     pub docker_archive: PathBuf,
     pub oci_archive: PathBuf,
 }
 
-/// Builds the busybox archives once per test binary.
+/// Builds the busybox archives once (the script's output is deterministic, so a
+/// copy left by an earlier run under cargo's test tmp dir is reused).
 pub fn busybox() -> &'static Busybox {
     static BUSYBOX: OnceLock<Busybox> = OnceLock::new();
     BUSYBOX.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("busybox-image");
+        let image = Busybox {
+            docker_archive: dir.join("busybox-docker.tar"),
+            oci_archive: dir.join("busybox-oci.tar"),
+        };
+        if image.docker_archive.is_file() && image.oci_archive.is_file() {
+            return image;
+        }
+        let staging = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("busybox-image-{}", std::process::id()));
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/build-busybox-image.sh");
         let out = Command::new("sh")
             .arg(&script)
-            .arg(dir.path())
+            .arg(&staging)
             .output()
             .expect("run build-busybox-image.sh");
         assert!(
@@ -32,11 +41,11 @@ pub fn busybox() -> &'static Busybox {
             "build-busybox-image.sh failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        Busybox {
-            docker_archive: dir.path().join("busybox-docker.tar"),
-            oci_archive: dir.path().join("busybox-oci.tar"),
-            _dir: dir,
+        // Another test binary may have published it meanwhile: same bytes, keep either.
+        if std::fs::rename(&staging, &dir).is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
         }
+        image
     })
 }
 
