@@ -46,7 +46,10 @@ async fn main() -> anyhow::Result<()> {
     let watchers_n = arg("--watchers", 1_000);
     let concurrency = arg("--concurrency", 64);
     let dir = tempfile::tempdir()?;
-    let server = peapod_apiserver::start(peapod_apiserver::ServerConfig::local(dir.path().join("data"))).await?;
+    let server = peapod_apiserver::start(peapod_apiserver::ServerConfig::local(
+        dir.path().join("data"),
+    ))
+    .await?;
     let c = client(&server.kubeconfig).await?;
     let pods: Api<Pod> = Api::namespaced(c.clone(), "default");
 
@@ -63,7 +66,9 @@ async fn main() -> anyhow::Result<()> {
                 if i >= pods_n {
                     break;
                 }
-                pods.create(&PostParams::default(), &pod(&format!("p{i:05}"))).await.expect("create");
+                pods.create(&PostParams::default(), &pod(&format!("p{i:05}")))
+                    .await
+                    .expect("create");
             }
         }));
     }
@@ -71,7 +76,10 @@ async fn main() -> anyhow::Result<()> {
         t.await?;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("creates: {pods_n} pods in {secs:.2}s = {:.0} creates/s (concurrency {concurrency})", pods_n as f64 / secs);
+    println!(
+        "creates: {pods_n} pods in {secs:.2}s = {:.0} creates/s (concurrency {concurrency})",
+        pods_n as f64 / secs
+    );
 
     // 2. List latency with all of them.
     let mut lat = Vec::new();
@@ -82,11 +90,20 @@ async fn main() -> anyhow::Result<()> {
         lat.push(t.elapsed());
     }
     lat.sort();
-    println!("list {pods_n} pods: p50 {:?} p99 {:?}", percentile(&lat, 0.5), percentile(&lat, 0.99));
+    println!(
+        "list {pods_n} pods: p50 {:?} p99 {:?}",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
 
     // 3. Fan-out: one event to N watchers.
     let cms: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
-    let rv = cms.list(&ListParams::default().limit(1)).await?.metadata.resource_version.unwrap_or_default();
+    let rv = cms
+        .list(&ListParams::default().limit(1))
+        .await?
+        .metadata
+        .resource_version
+        .unwrap_or_default();
     let ready = Arc::new(tokio::sync::Barrier::new(watchers_n + 1));
     let mut watchers = Vec::new();
     for _ in 0..watchers_n {
@@ -94,7 +111,11 @@ async fn main() -> anyhow::Result<()> {
         let rv = rv.clone();
         let ready = ready.clone();
         watchers.push(tokio::spawn(async move {
-            let mut s = cms.watch(&WatchParams::default().timeout(120), &rv).await.expect("watch").boxed();
+            let mut s = cms
+                .watch(&WatchParams::default().timeout(120), &rv)
+                .await
+                .expect("watch")
+                .boxed();
             ready.wait().await;
             while let Some(ev) = s.try_next().await.expect("event") {
                 if let WatchEvent::Added(_) = ev {
@@ -107,7 +128,8 @@ async fn main() -> anyhow::Result<()> {
     ready.wait().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let t0 = Instant::now();
-    let cm: ConfigMap = serde_json::from_value(serde_json::json!({"metadata": {"name": "fanout"}}))?;
+    let cm: ConfigMap =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "fanout"}}))?;
     cms.create(&PostParams::default(), &cm).await?;
     let mut arrivals = Vec::new();
     for w in watchers {

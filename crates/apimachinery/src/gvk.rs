@@ -13,7 +13,11 @@ pub struct Gvk {
 
 impl Gvk {
     pub const fn new(group: &'static str, version: &'static str, kind: &'static str) -> Self {
-        Gvk { group, version, kind }
+        Gvk {
+            group,
+            version,
+            kind,
+        }
     }
 
     /// The `apiVersion` string: "v1" for the core group, "apps/v1" otherwise.

@@ -39,6 +39,11 @@ use peapod_store::SqliteStore;
 
 pub use state::{AppState, SharedState};
 
+/// The CA hash format node tokens carry (`PP10<hash>::<secret>`).
+pub fn join_hash(ca_pem: &[u8]) -> String {
+    join::sha256_hex(ca_pem)
+}
+
 pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub bind_address: IpAddr,

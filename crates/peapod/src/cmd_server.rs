@@ -1,6 +1,9 @@
-//! `peapod server`: the API server (and, later, the embedded node agent).
+//! `peapod server`: the API server, scheduler, controllers, node IPAM and (unless
+//! `--disable-agent`) an embedded node agent, in one process.
 
 use std::path::PathBuf;
+
+use crate::node_flags::NodeFlags;
 
 #[derive(clap::Args)]
 pub struct ServerArgs {
@@ -22,6 +25,8 @@ pub struct ServerArgs {
     /// Size of each node's pod CIDR.
     #[arg(long, default_value_t = 24)]
     pub node_cidr_mask: u8,
+    #[command(flatten)]
+    pub node: NodeFlags,
     /// Revisions of watch history to keep (tests use a small value to exercise 410 Gone).
     #[arg(long, hide = true)]
     pub store_history: Option<i64>,
@@ -34,7 +39,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async move {
         let server = peapod_apiserver::start(peapod_apiserver::ServerConfig {
-            data_dir: args.data_dir,
+            data_dir: args.data_dir.clone(),
             bind_address: args.bind_address,
             port: args.port,
             store_history: args.store_history,
@@ -46,6 +51,32 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
             args.cluster_cidr,
             args.node_cidr_mask,
         ));
+        spawn_logged(
+            "scheduler",
+            peapod_scheduler::run(client.clone(), peapod_scheduler::SchedulerConfig::default()),
+        );
+        spawn_logged(
+            "controllers",
+            peapod_controllers::run(
+                client.clone(),
+                peapod_controllers::ControllerConfig::default(),
+            ),
+        );
+        if !args.disable_agent {
+            let mut cfg = args.node.agent_config(&args.data_dir, args.cluster_cidr)?;
+            let ips = vec![
+                crate::node_flags::primary_ip(),
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            ];
+            let (_client_creds, serving) = server.node_credentials(&cfg.node_name, &ips)?;
+            cfg.streaming_tls = Some(peapod_streaming::ServerTls {
+                ca_pem: server.ca_pem().to_string(),
+                cert_pem: serving.cert_pem,
+                key_pem: serving.key_pem,
+                allowed_common_names: vec!["kube-apiserver-kubelet-client".into()],
+            });
+            spawn_logged("node agent", peapod_agent::run(client.clone(), cfg));
+        }
         println!("peapod API server listening on https://{}", server.addr);
         println!("export KUBECONFIG={}", server.kubeconfig.display());
         wait_for_shutdown().await;
@@ -53,7 +84,18 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     })
 }
 
-async fn wait_for_shutdown() {
+fn spawn_logged(
+    what: &'static str,
+    fut: impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+) {
+    tokio::spawn(async move {
+        if let Err(e) = fut.await {
+            tracing::error!(error = format!("{e:#}"), "{what} stopped");
+        }
+    });
+}
+
+pub async fn wait_for_shutdown() {
     use tokio::signal::unix::{signal, SignalKind};
     let Ok(mut term) = signal(SignalKind::terminate()) else {
         let _ = tokio::signal::ctrl_c().await;

@@ -2,10 +2,14 @@
 //! the small helper processes (pause, per-pod supervisor) the runtime execs.
 
 mod client;
+mod cmd_agent;
 mod cmd_image;
 mod cmd_internal;
+mod cmd_reset;
 mod cmd_server;
+mod insecure;
 mod logging;
+mod node_flags;
 mod node_ipam;
 
 use clap::{Parser, Subcommand};
@@ -21,8 +25,12 @@ struct Cli {
 enum Command {
     /// Run the API server (with its embedded node agent).
     Server(cmd_server::ServerArgs),
+    /// Join another machine's server as a node.
+    Agent(cmd_agent::AgentArgs),
     /// Manage the node's image store.
     Image(cmd_image::ImageArgs),
+    /// Remove every pod sandbox and the pod network this node made.
+    Reset(cmd_reset::ResetArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,6 +43,8 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Server(a) => cmd_server::run(a),
+        Command::Agent(a) => cmd_agent::run(a),
         Command::Image(a) => cmd_image::run(a),
+        Command::Reset(a) => cmd_reset::run(a),
     }
 }

@@ -12,6 +12,8 @@ pub struct TestServer {
     pub port: u16,
     child: Option<Child>,
     extra_args: Vec<String>,
+    /// Bridge of the embedded agent's network, when there is an agent.
+    bridge: Option<String>,
 }
 
 pub fn free_port() -> u16 {
@@ -28,6 +30,49 @@ impl TestServer {
         Self::start_with(&["--disable-agent"])
     }
 
+    /// A server with its embedded node agent, on a network of its own (unique bridge, pod
+    /// CIDR and kubelet port) and with the busybox image preloaded.
+    pub fn start_node() -> TestServer {
+        let tag: u32 = rand_u32();
+        let node = format!("node-{:x}", tag);
+        let bridge = format!("pp{:x}", tag & 0xffffff);
+        let cidr = format!("10.{}.0.0/16", 100 + (tag % 150));
+        let kubelet_port = free_port().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let images = dir.path().join("data").join("images");
+        std::fs::create_dir_all(&images).unwrap();
+        std::fs::copy(busybox_archive(), images.join("busybox.tar")).unwrap();
+        let bridge_name = bridge.clone();
+        let args = vec![
+            "--node-name".to_string(),
+            node,
+            "--bridge-name".into(),
+            bridge,
+            "--cluster-cidr".into(),
+            cidr,
+            "--kubelet-port".into(),
+            kubelet_port,
+        ];
+        let mut s = TestServer {
+            dir,
+            port: free_port(),
+            child: None,
+            extra_args: args,
+            bridge: Some(bridge_name),
+        };
+        s.spawn();
+        eventually(60, "node Ready", || {
+            let out = s.kubectl(&[
+                "get",
+                "nodes",
+                "-o",
+                "jsonpath={.items[0].status.conditions[?(@.type==\"Ready\")].status}",
+            ]);
+            (String::from_utf8_lossy(&out.stdout) == "True").then_some(())
+        });
+        s
+    }
+
     pub fn start_with(args: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut s = TestServer {
@@ -35,6 +80,7 @@ impl TestServer {
             port: free_port(),
             child: None,
             extra_args: args.iter().map(|s| s.to_string()).collect(),
+            bridge: None,
         };
         s.spawn();
         s
@@ -79,6 +125,12 @@ impl TestServer {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = self.log();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     /// SIGKILL, as a crash.
@@ -181,7 +233,47 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.kill9();
+        // Pods outlive the agent by design: remove what this node made, on purpose.
+        if let Some(bridge) = &self.bridge {
+            let status = Command::new(env!("CARGO_BIN_EXE_peapod"))
+                .args(["reset", "--data-dir"])
+                .arg(self.data_dir())
+                .args(["--bridge-name", bridge])
+                .stderr(Stdio::null())
+                .status();
+            if !matches!(status, Ok(s) if s.success()) {
+                eprintln!("peapod reset failed for {}", self.data_dir().display());
+            }
+        }
     }
+}
+
+fn rand_u32() -> u32 {
+    let mut b = [0u8; 4];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut b);
+    }
+    u32::from_le_bytes(b) ^ std::process::id()
+}
+
+/// The busybox image archive, built once per target dir by scripts/build-busybox-image.sh.
+pub fn busybox_archive() -> PathBuf {
+    static ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = ONCE.lock().unwrap_or_else(|p| p.into_inner());
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("busybox-image");
+    let tar = out.join("busybox-docker.tar");
+    if !tar.exists() {
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/build-busybox-image.sh");
+        let status = Command::new("bash")
+            .arg(script)
+            .arg(&out)
+            .status()
+            .expect("run build-busybox-image.sh");
+        assert!(status.success(), "building the busybox image failed");
+    }
+    tar
 }
 
 /// Polls `f` until it returns Some, or panics after `secs`.

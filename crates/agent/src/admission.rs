@@ -1,0 +1,209 @@
+//! Node-side admission: does the pod fit next to the pods already admitted here?
+//! Rejections carry the kubelet's reasons (`OutOfcpu`, `OutOfmemory`, `OutOfpods`, `NodePorts`).
+
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+
+use crate::ctx::{Admitted, Ctx};
+use crate::node::machine::MAX_PODS;
+use crate::quantity::{parse_milli, parse_units};
+use crate::status::Terminal;
+
+fn request(c: &Container, name: &str) -> i128 {
+    let res = c.resources.as_ref();
+    let q = res
+        .and_then(|r| r.requests.as_ref())
+        .and_then(|m| m.get(name))
+        .or_else(|| {
+            res.and_then(|r| r.limits.as_ref())
+                .and_then(|m| m.get(name))
+        });
+    q.and_then(|q| {
+        if name == "cpu" {
+            parse_milli(&q.0).ok()
+        } else {
+            parse_units(&q.0).ok()
+        }
+    })
+    .unwrap_or(0)
+}
+
+/// The pod's effective request: max(sum of app containers + sidecars, largest init) + overhead.
+pub fn pod_request(spec: &PodSpec) -> Admitted {
+    let each = |name: &str| -> i128 {
+        let sidecars: i128 = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .filter(|c| c.restart_policy.as_deref() == Some("Always"))
+            .map(|c| request(c, name))
+            .sum();
+        let apps: i128 = spec
+            .containers
+            .iter()
+            .map(|c| request(c, name))
+            .sum::<i128>()
+            + sidecars;
+        let init = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .map(|c| request(c, name))
+            .max()
+            .unwrap_or(0);
+        let overhead = spec
+            .overhead
+            .as_ref()
+            .and_then(|o| o.get(name))
+            .and_then(|q| {
+                if name == "cpu" {
+                    parse_milli(&q.0).ok()
+                } else {
+                    parse_units(&q.0).ok()
+                }
+            })
+            .unwrap_or(0);
+        apps.max(init) + overhead
+    };
+    let host_ports = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter_map(|p| {
+            let hp = u16::try_from(p.host_port?).ok().filter(|p| *p > 0)?;
+            Some((
+                hp,
+                p.protocol.clone().unwrap_or_else(|| "TCP".into()),
+                p.host_ip.clone().unwrap_or_default(),
+            ))
+        })
+        .collect();
+    Admitted {
+        cpu_milli: each("cpu"),
+        memory: each("memory"),
+        storage: each("ephemeral-storage"),
+        host_ports,
+    }
+}
+
+fn ports_clash(a: &(u16, String, String), b: &(u16, String, String)) -> bool {
+    let any = |ip: &str| ip.is_empty() || ip == "0.0.0.0";
+    a.0 == b.0 && a.1 == b.1 && (any(&a.2) || any(&b.2) || a.2 == b.2)
+}
+
+/// Admits the pod (recording what it holds) or returns the rejection.
+pub fn admit(ctx: &Ctx, uid: &str, spec: &PodSpec) -> Result<(), Terminal> {
+    let want = pod_request(spec);
+    let Ok(mut admitted) = ctx.admitted.lock() else {
+        return Ok(());
+    };
+    let others: Vec<&Admitted> = admitted
+        .iter()
+        .filter(|(k, _)| k.as_str() != uid)
+        .map(|(_, v)| v)
+        .collect();
+    let used = |f: fn(&Admitted) -> i128| others.iter().map(|a| f(a)).sum::<i128>();
+    let m = &ctx.machine;
+    let checks: [(&str, i128, i128, i128); 3] = [
+        (
+            "cpu",
+            want.cpu_milli,
+            used(|a| a.cpu_milli),
+            i128::from(m.cpus) * 1000,
+        ),
+        (
+            "memory",
+            want.memory,
+            used(|a| a.memory),
+            i128::from(m.allocatable_memory()),
+        ),
+        (
+            "ephemeral-storage",
+            want.storage,
+            used(|a| a.storage),
+            i128::from(m.allocatable_storage()),
+        ),
+    ];
+    if others.len() as u64 >= MAX_PODS {
+        return Err(Terminal {
+            phase: "Failed",
+            reason: "OutOfpods".into(),
+            message: format!(
+                "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: {}, capacity: {MAX_PODS}",
+                others.len()
+            ),
+        });
+    }
+    for (name, req, used, cap) in checks {
+        if req > 0 && req + used > cap {
+            return Err(Terminal {
+                phase: "Failed",
+                reason: format!("OutOf{name}"),
+                message: format!(
+                    "Pod was rejected: Node didn't have enough resource: {name}, requested: {req}, used: {used}, capacity: {cap}"
+                ),
+            });
+        }
+    }
+    for p in &want.host_ports {
+        if others
+            .iter()
+            .any(|o| o.host_ports.iter().any(|q| ports_clash(p, q)))
+        {
+            return Err(Terminal {
+                phase: "Failed",
+                reason: "NodePorts".into(),
+                message:
+                    "Pod was rejected: node(s) didn't have free ports for the requested pod ports"
+                        .into(),
+            });
+        }
+    }
+    admitted.insert(uid.to_string(), want);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ResourceRequirements;
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+    fn c(mem: &str) -> Container {
+        Container {
+            name: "c".into(),
+            resources: Some(ResourceRequirements {
+                requests: Some([("memory".to_string(), Quantity(mem.into()))].into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pod_is_the_atomic_unit() {
+        let spec = PodSpec {
+            containers: vec![c("100Mi"), c("200Mi")],
+            init_containers: Some(vec![c("250Mi")]),
+            ..Default::default()
+        };
+        assert_eq!(pod_request(&spec).memory, 300 << 20);
+        let spec = PodSpec {
+            containers: vec![c("100Mi")],
+            init_containers: Some(vec![c("250Mi")]),
+            ..Default::default()
+        };
+        assert_eq!(pod_request(&spec).memory, 250 << 20);
+    }
+
+    #[test]
+    fn port_clashes() {
+        let a = (80, "TCP".to_string(), String::new());
+        assert!(ports_clash(&a, &(80, "TCP".into(), "10.0.0.1".into())));
+        assert!(!ports_clash(&a, &(80, "UDP".into(), String::new())));
+        assert!(!ports_clash(
+            &(80, "TCP".into(), "10.0.0.2".into()),
+            &(80, "TCP".into(), "10.0.0.1".into())
+        ));
+    }
+}

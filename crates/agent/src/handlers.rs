@@ -1,0 +1,210 @@
+//! Running probe and lifecycle-hook actions: exec, httpGet, tcpSocket, grpc, sleep.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Container, ExecAction, HTTPGetAction, TCPSocketAction};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use peapod_runtime::Runtime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::grpc_health;
+
+/// Result of one action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Success,
+    /// Failed, with the text kubelet puts into its event.
+    Failure(String),
+}
+
+/// Where and in which container an action runs.
+pub struct Target<'a> {
+    pub runtime: &'a Arc<Runtime>,
+    pub container_id: &'a str,
+    pub container: &'a Container,
+    /// Pod IP (the node's for hostNetwork pods).
+    pub pod_ip: &'a str,
+}
+
+pub async fn exec(t: &Target<'_>, action: &ExecAction, timeout: Duration) -> Outcome {
+    let cmd: Vec<String> = action.command.clone().unwrap_or_default();
+    if cmd.is_empty() {
+        return Outcome::Failure("exec action has no command".into());
+    }
+    let rt = t.runtime.clone();
+    let id = t.container_id.to_string();
+    let res = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        rt.exec_sync(&id, &args, b"", timeout)
+    })
+    .await;
+    match res {
+        Ok(Ok(out)) => {
+            if out.exit_code == 0 {
+                Outcome::Success
+            } else {
+                let mut text = String::from_utf8_lossy(&out.stdout).to_string();
+                text.push_str(&String::from_utf8_lossy(&out.stderr));
+                Outcome::Failure(text.trim_end().to_string())
+            }
+        }
+        Ok(Err(e)) => {
+            let msg = format!("{e:#}");
+            if msg.contains("timed out") {
+                Outcome::Failure(format!("command timed out after {timeout:?}"))
+            } else {
+                Outcome::Failure(msg)
+            }
+        }
+        Err(e) => Outcome::Failure(e.to_string()),
+    }
+}
+
+/// Resolves a numeric or named container port.
+pub fn resolve_port(port: &IntOrString, c: &Container) -> Result<u16, String> {
+    match port {
+        IntOrString::Int(n) => u16::try_from(*n)
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("invalid port {n}")),
+        IntOrString::String(s) => {
+            if let Ok(n) = s.parse::<u16>() {
+                return Ok(n);
+            }
+            c.ports
+                .iter()
+                .flatten()
+                .find(|p| p.name.as_deref() == Some(s.as_str()))
+                .and_then(|p| u16::try_from(p.container_port).ok())
+                .ok_or_else(|| format!("couldn't find port {s} in container"))
+        }
+    }
+}
+
+pub async fn tcp(t: &Target<'_>, action: &TCPSocketAction, timeout: Duration) -> Outcome {
+    let port = match resolve_port(&action.port, t.container) {
+        Ok(p) => p,
+        Err(e) => return Outcome::Failure(e),
+    };
+    let host = action
+        .host
+        .clone()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| t.pod_ip.to_string());
+    let addr = format!("{host}:{port}");
+    match tokio::time::timeout(timeout, TcpStream::connect(&addr)).await {
+        Ok(Ok(_)) => Outcome::Success,
+        Ok(Err(e)) => Outcome::Failure(format!("dial tcp {addr}: connect: {}", io_text(&e))),
+        Err(_) => Outcome::Failure(format!("dial tcp {addr}: i/o timeout")),
+    }
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// `httpGet`: 2xx/3xx is success, like kubelet's prober (redirects are not followed).
+pub async fn http_get(t: &Target<'_>, action: &HTTPGetAction, timeout: Duration) -> Outcome {
+    let port = match resolve_port(&action.port, t.container) {
+        Ok(p) => p,
+        Err(e) => return Outcome::Failure(e),
+    };
+    let scheme = action.scheme.as_deref().unwrap_or("HTTP");
+    if scheme.eq_ignore_ascii_case("HTTPS") {
+        // TODO(agent): HTTPS probes (kubelet skips certificate verification).
+        return Outcome::Failure("HTTPS probes are not supported by this node yet".into());
+    }
+    let host = action
+        .host
+        .clone()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| t.pod_ip.to_string());
+    let mut path = action.path.clone().unwrap_or_else(|| "/".into());
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    let url = format!("http://{host}:{port}{path}");
+    let mut req = format!("GET {path} HTTP/1.1\r\n");
+    let mut has_host = false;
+    let mut has_agent = false;
+    let mut has_accept = false;
+    for h in action.http_headers.iter().flatten() {
+        if h.name.contains(['\r', '\n']) || h.value.contains(['\r', '\n']) {
+            return Outcome::Failure(format!("invalid header {:?}", h.name));
+        }
+        let lower = h.name.to_ascii_lowercase();
+        has_host |= lower == "host";
+        has_agent |= lower == "user-agent";
+        has_accept |= lower == "accept";
+        req.push_str(&format!("{}: {}\r\n", h.name, h.value));
+    }
+    if !has_host {
+        req.push_str(&format!("Host: {host}:{port}\r\n"));
+    }
+    if !has_agent {
+        req.push_str("User-Agent: kube-probe/1.33\r\n");
+    }
+    if !has_accept {
+        req.push_str("Accept: */*\r\n");
+    }
+    req.push_str("Connection: close\r\n\r\n");
+    let attempt = async {
+        let mut s = TcpStream::connect(format!("{host}:{port}")).await?;
+        s.write_all(req.as_bytes()).await?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        // The status line is all that matters; stop reading once it is complete.
+        while !buf.windows(2).any(|w| w == b"\r\n") && buf.len() < 8192 {
+            let n = s.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok::<Vec<u8>, std::io::Error>(buf)
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Err(_) => Outcome::Failure(format!(
+            "Get {url:?}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+        )),
+        Ok(Err(e)) => Outcome::Failure(format!(
+            "Get {url:?}: dial tcp {host}:{port}: connect: {}",
+            io_text(&e)
+        )),
+        Ok(Ok(buf)) => {
+            let line = String::from_utf8_lossy(&buf);
+            let code = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|c| c.parse::<u16>().ok());
+            match code {
+                Some(c) if (200..400).contains(&c) => Outcome::Success,
+                Some(c) => Outcome::Failure(format!("HTTP probe failed with statuscode: {c}")),
+                None => Outcome::Failure(format!("Get {url:?}: malformed HTTP response")),
+            }
+        }
+    }
+}
+
+pub async fn grpc(t: &Target<'_>, port: i32, service: Option<&str>, timeout: Duration) -> Outcome {
+    let Ok(port) = u16::try_from(port) else {
+        return Outcome::Failure(format!("invalid port {port}"));
+    };
+    let addr = format!("{}:{port}", t.pod_ip);
+    match tokio::time::timeout(timeout, grpc_health::check(&addr, service.unwrap_or(""))).await {
+        Err(_) => Outcome::Failure(format!(
+            "timeout: failed to connect service {addr:?} within {timeout:?}"
+        )),
+        Ok(Err(e)) => Outcome::Failure(e),
+        Ok(Ok(1)) => Outcome::Success,
+        Ok(Ok(status)) => Outcome::Failure(format!(
+            "service unhealthy (responded with {:?})",
+            grpc_health::status_name(status)
+        )),
+    }
+}

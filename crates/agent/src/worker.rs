@@ -1,0 +1,1032 @@
+//! One task per pod: drives the pod toward its spec (kubelet's pod worker + syncPod) and
+//! publishes its status.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::{Container, Pod, PodStatus};
+use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
+use kube::Api;
+use peapod_network::{PodNetworkRequest, PortMapping, Protocol};
+use peapod_runtime::{ContainerState as RtState, ContainerStatus as RtStatus};
+use serde_json::json;
+use tokio::sync::{watch, Notify};
+
+use crate::admission;
+use crate::backoff::{go_duration, Backoff, Decision};
+use crate::container_config::{container_config, ContainerInputs};
+use crate::ctx::{Ctx, PodRuntimeInfo};
+use crate::env::{container_env, EnvInputs, Sources};
+use crate::events::EventType;
+use crate::images::{display_name, image_id, Puller};
+use crate::lifecycle::{kill_container, pod_full_name, post_start};
+use crate::prober::{self, ProbeTarget, Probes};
+use crate::sandbox::sandbox_config;
+use crate::status::{build_status, ContainerView, PodView, Terminal, Waiting};
+
+/// How long a pod that vanished from the API gets to stop.
+const ORPHAN_GRACE: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+struct SandboxRef {
+    id: String,
+    netns: Option<PathBuf>,
+    ips: Vec<String>,
+}
+
+pub struct PodWorker {
+    ctx: Arc<Ctx>,
+    uid: String,
+    pod: Pod,
+    sandbox: Option<SandboxRef>,
+    admitted: bool,
+    terminal: Option<Terminal>,
+    /// The pod reached Succeeded/Failed: containers are stopped, nothing restarts.
+    finished: bool,
+    start_time: Option<DateTime<Utc>>,
+    puller: Puller,
+    backoff: Backoff,
+    waiting: HashMap<String, Waiting>,
+    /// container name → (status image, image id)
+    images: HashMap<String, (String, String)>,
+    /// container id → probes of that instance
+    probes: HashMap<String, Probes>,
+    notify: Arc<Notify>,
+    last_status: Option<PodStatus>,
+}
+
+/// (current, previous) instance per container name.
+type Instances = HashMap<String, (Option<RtStatus>, Option<RtStatus>)>;
+
+impl PodWorker {
+    pub fn new(ctx: Arc<Ctx>, pod: Pod) -> Self {
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        PodWorker {
+            ctx,
+            uid,
+            pod,
+            sandbox: None,
+            admitted: false,
+            terminal: None,
+            finished: false,
+            start_time: None,
+            puller: Puller::default(),
+            backoff: Backoff::default(),
+            waiting: HashMap::new(),
+            images: HashMap::new(),
+            probes: HashMap::new(),
+            notify: Arc::new(Notify::new()),
+            last_status: None,
+        }
+    }
+
+    /// The worker loop; returns when the pod is gone and cleaned up.
+    pub async fn run(mut self, mut rx: watch::Receiver<Option<Pod>>) {
+        self.adopt().await;
+        loop {
+            let latest = rx.borrow_and_update().clone();
+            let Some(pod) = latest else {
+                self.teardown(ORPHAN_GRACE).await;
+                return;
+            };
+            self.pod = pod;
+            if self.pod.metadata.deletion_timestamp.is_some() {
+                self.terminate_and_delete().await;
+                return;
+            }
+            if !self.finished {
+                if let Err(e) = self.sync().await {
+                    tracing::warn!("syncing pod {}: {e:#}", pod_full_name(&self.pod));
+                }
+                self.publish_status().await;
+            }
+            let resync = self.ctx.cfg.resync_interval;
+            tokio::select! {
+                changed = rx.changed() => {
+                    // The manager is gone (agent shutting down): leave containers running.
+                    if changed.is_err() { return; }
+                }
+                _ = self.notify.notified() => {}
+                _ = tokio::time::sleep(resync) => {}
+            }
+        }
+    }
+
+    fn spec_grace(&self) -> Duration {
+        let secs = self
+            .pod
+            .metadata
+            .deletion_grace_period_seconds
+            .or(self
+                .pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds))
+            .unwrap_or(30);
+        Duration::from_secs(secs.max(0) as u64)
+    }
+
+    fn pod_ip(&self) -> String {
+        if self.host_network() {
+            return self.ctx.host_ip();
+        }
+        self.sandbox
+            .as_ref()
+            .and_then(|s| s.ips.first().cloned())
+            .unwrap_or_default()
+    }
+
+    fn host_network(&self) -> bool {
+        self.pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.host_network)
+            .unwrap_or(false)
+    }
+
+    fn pod_ips(&self) -> Vec<String> {
+        if self.host_network() {
+            return vec![self.ctx.host_ip()];
+        }
+        self.sandbox
+            .as_ref()
+            .map(|s| s.ips.clone())
+            .unwrap_or_default()
+    }
+
+    /// After an agent restart: take over the pod's live sandbox and running containers.
+    async fn adopt(&mut self) {
+        let uid = self.uid.clone();
+        let found = self
+            .ctx
+            .rt(move |rt| {
+                Ok(rt
+                    .list_sandboxes()
+                    .into_iter()
+                    .filter(|s| s.uid == uid)
+                    .collect::<Vec<_>>())
+            })
+            .await
+            .unwrap_or_default();
+        let status = self.pod.status.clone().unwrap_or_default();
+        let phase = status.phase.clone().unwrap_or_default();
+        if phase == "Succeeded" || phase == "Failed" {
+            self.finished = true;
+        }
+        if status.start_time.is_some() {
+            // We admitted it before the restart.
+            self.admitted = true;
+            self.start_time = status.start_time.as_ref().map(crate::timeconv::from_time);
+            if let Some(spec) = &self.pod.spec {
+                if let Ok(mut a) = self.ctx.admitted.lock() {
+                    a.insert(self.uid.clone(), admission::pod_request(spec));
+                }
+            }
+        }
+        for sb in found {
+            if sb.state == peapod_runtime::SandboxState::Ready && self.sandbox.is_none() {
+                self.sandbox = Some(SandboxRef {
+                    id: sb.id.clone(),
+                    netns: sb.netns_path.clone(),
+                    ips: sb.ips.clone(),
+                });
+            } else {
+                self.remove_sandbox(&sb.id, sb.netns_path.clone()).await;
+            }
+        }
+        if self.sandbox.is_none() {
+            return;
+        }
+        self.last_status = self.pod.status.clone();
+        let was_ready: HashMap<String, bool> = status
+            .container_statuses
+            .iter()
+            .flatten()
+            .chain(status.init_container_statuses.iter().flatten())
+            .filter_map(|s| s.container_id.clone().map(|id| (id, s.ready)))
+            .collect();
+        let instances = self.instances().await;
+        let spec = self.pod.spec.clone().unwrap_or_default();
+        for (c, init) in all_containers(&spec) {
+            if let Some((Some(cur), _)) = instances.get(&c.name) {
+                if cur.state == RtState::Running {
+                    let ready = was_ready
+                        .get(&crate::status::container_id(&cur.id))
+                        .copied()
+                        .unwrap_or(false);
+                    self.start_probes(c, init, &cur.id, ready);
+                }
+            }
+        }
+        self.publish_info(&instances);
+    }
+
+    fn start_probes(&mut self, c: &Container, init: bool, id: &str, was_ready: bool) {
+        let probes = prober::start(
+            ProbeTarget {
+                ctx: self.ctx.clone(),
+                pod: self.pod.clone(),
+                container: c.clone(),
+                init,
+                container_id: id.to_string(),
+                pod_ip: self.pod_ip(),
+                notify: self.notify.clone(),
+            },
+            was_ready,
+        );
+        self.probes.insert(id.to_string(), probes);
+    }
+
+    /// The runtime's containers of this pod, newest instance and the one before, per name;
+    /// older instances are removed (kubelet keeps one dead instance for `--previous`).
+    async fn instances(&self) -> Instances {
+        let Some(sb) = &self.sandbox else {
+            return Instances::new();
+        };
+        let sid = sb.id.clone();
+        let list = self
+            .ctx
+            .rt(move |rt| {
+                let mut list = rt.list_containers(Some(&sid));
+                // A process that just exited reads as Unknown until the supervisor has
+                // recorded its exit: give it a moment rather than misjudge the container.
+                for c in list.iter_mut().filter(|c| c.state == RtState::Unknown) {
+                    for _ in 0..20 {
+                        std::thread::sleep(Duration::from_millis(10));
+                        match rt.container_status(&c.id) {
+                            Ok(st) if st.state != RtState::Unknown => {
+                                *c = st;
+                                break;
+                            }
+                            Ok(_) => {}
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Ok(list)
+            })
+            .await
+            .unwrap_or_default();
+        let mut by_name: HashMap<String, Vec<RtStatus>> = HashMap::new();
+        for c in list {
+            by_name.entry(c.name.clone()).or_default().push(c);
+        }
+        let mut out = Instances::new();
+        for (name, mut v) in by_name {
+            v.sort_by(|a, b| {
+                b.restart_count
+                    .cmp(&a.restart_count)
+                    .then(b.created_at.cmp(&a.created_at))
+            });
+            let stale: Vec<String> = v.iter().skip(2).map(|c| c.id.clone()).collect();
+            if !stale.is_empty() {
+                let _ = self
+                    .ctx
+                    .rt(move |rt| {
+                        for id in stale {
+                            rt.remove_container(&id)?;
+                        }
+                        Ok(())
+                    })
+                    .await;
+            }
+            let mut it = v.into_iter();
+            out.insert(name, (it.next(), it.next()));
+        }
+        out
+    }
+
+    fn publish_info(&self, instances: &Instances) {
+        let containers = instances
+            .iter()
+            .filter_map(|(name, (cur, prev))| {
+                cur.as_ref().map(|c| {
+                    (
+                        name.clone(),
+                        (c.id.clone(), prev.as_ref().map(|p| p.id.clone())),
+                    )
+                })
+            })
+            .collect();
+        self.ctx.set_pod_info(PodRuntimeInfo {
+            namespace: self.pod.metadata.namespace.clone().unwrap_or_default(),
+            name: self.pod.metadata.name.clone().unwrap_or_default(),
+            uid: self.uid.clone(),
+            sandbox_id: self.sandbox.as_ref().map(|s| s.id.clone()),
+            netns: self.sandbox.as_ref().and_then(|s| s.netns.clone()),
+            containers,
+        });
+    }
+
+    /// One pass of syncPod.
+    async fn sync(&mut self) -> anyhow::Result<()> {
+        if self.terminal.is_some() {
+            return Ok(());
+        }
+        let spec = self.pod.spec.clone().unwrap_or_default();
+        if !self.admitted {
+            if let Err(t) = admission::admit(&self.ctx, &self.uid, &spec) {
+                self.ctx
+                    .events
+                    .pod(&self.pod, EventType::Warning, &t.reason, &t.message);
+                self.terminal = Some(t);
+                return Ok(());
+            }
+            self.admitted = true;
+            self.start_time.get_or_insert_with(Utc::now);
+        }
+        if let (Some(deadline), Some(start)) = (spec.active_deadline_seconds, self.start_time) {
+            if Utc::now() >= start + chrono::Duration::seconds(deadline) {
+                let msg = "Pod was active on the node longer than the specified deadline";
+                self.ctx
+                    .events
+                    .pod(&self.pod, EventType::Normal, "DeadlineExceeded", msg);
+                self.kill_all(self.spec_grace(), None).await;
+                self.terminal = Some(Terminal {
+                    phase: "Failed",
+                    reason: "DeadlineExceeded".into(),
+                    message: msg.into(),
+                });
+                return Ok(());
+            }
+        }
+        if !self.ensure_sandbox().await {
+            return Ok(());
+        }
+        let mut instances = self.instances().await;
+        let policy = spec
+            .restart_policy
+            .clone()
+            .unwrap_or_else(|| "Always".into());
+
+        // Init containers, in order; sidecars keep running.
+        let mut initialized = true;
+        for c in spec.init_containers.iter().flatten() {
+            let sidecar = c.restart_policy.as_deref() == Some("Always");
+            let (cur, _) = instances.get(&c.name).cloned().unwrap_or_default();
+            match cur.as_ref().map(|c| c.state) {
+                None | Some(RtState::Created) => {
+                    self.start(c, true, cur.as_ref(), 0).await;
+                    initialized = false;
+                    if !sidecar {
+                        break;
+                    }
+                    // A sidecar must have started before the next init container.
+                    break;
+                }
+                Some(RtState::Running) => {
+                    self.check_liveness(c, true, cur.as_ref()).await;
+                    let started = cur
+                        .as_ref()
+                        .and_then(|x| self.probes.get(&x.id))
+                        .map(|p| p.snapshot().started)
+                        .unwrap_or(false);
+                    if !(sidecar && started) {
+                        initialized = false;
+                        break;
+                    }
+                }
+                Some(RtState::Exited) | Some(RtState::Unknown) => {
+                    let cur = cur.as_ref().expect("matched Some");
+                    if !sidecar && cur.exit_code == Some(0) {
+                        continue;
+                    }
+                    initialized = false;
+                    if !sidecar && policy == "Never" {
+                        // The init container failed for good: the pod fails.
+                        break;
+                    }
+                    self.restart_with_backoff(c, true, cur).await;
+                    break;
+                }
+            }
+        }
+        if initialized {
+            for c in &spec.containers {
+                let (cur, _) = instances.get(&c.name).cloned().unwrap_or_default();
+                match cur.as_ref().map(|c| c.state) {
+                    None | Some(RtState::Created) => {
+                        self.start(c, false, cur.as_ref(), 0).await;
+                    }
+                    Some(RtState::Running) => {
+                        self.check_liveness(c, false, cur.as_ref()).await;
+                    }
+                    Some(RtState::Exited) | Some(RtState::Unknown) => {
+                        let cur = cur.as_ref().expect("matched Some");
+                        let failed = cur.exit_code != Some(0);
+                        let restart = policy == "Always" || (policy == "OnFailure" && failed);
+                        if restart {
+                            self.restart_with_backoff(c, false, cur).await;
+                        } else {
+                            self.waiting.remove(&c.name);
+                        }
+                    }
+                }
+            }
+        }
+        instances = self.instances().await;
+        self.publish_info(&instances);
+        Ok(())
+    }
+
+    /// Liveness/startup failure → Killing event and a graceful kill; the next pass restarts it.
+    async fn check_liveness(&mut self, c: &Container, init: bool, cur: Option<&RtStatus>) {
+        let Some(cur) = cur else { return };
+        let kill = self.probes.get(&cur.id).and_then(|p| p.snapshot().kill);
+        if let Some(msg) = kill {
+            self.probes.remove(&cur.id);
+            let grace = Duration::from_secs(
+                self.pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.termination_grace_period_seconds)
+                    .unwrap_or(30)
+                    .max(0) as u64,
+            );
+            kill_container(
+                &self.ctx,
+                &self.pod,
+                Some(c),
+                init,
+                &cur.id,
+                &self.pod_ip(),
+                grace,
+                Some(msg),
+            )
+            .await;
+            self.notify.notify_one();
+        }
+    }
+
+    async fn restart_with_backoff(&mut self, c: &Container, init: bool, cur: &RtStatus) {
+        let key = c.name.clone();
+        let finished = cur.finished_at.unwrap_or_else(Utc::now);
+        match self
+            .backoff
+            .check(&key, cur.started_at, finished, Utc::now())
+        {
+            Decision::RestartNow => {
+                self.backoff.restarted(&key);
+                self.probes.remove(&cur.id);
+                self.start(c, init, None, cur.restart_count + 1).await;
+            }
+            Decision::Wait { delay, until } => {
+                let pod = &self.pod;
+                let msg = format!(
+                    "back-off {} restarting failed container={} pod={}",
+                    go_duration(delay),
+                    c.name,
+                    pod_full_name(pod)
+                );
+                let fresh = self.waiting.get(&c.name).map(|w| w.reason.as_str())
+                    != Some("CrashLoopBackOff");
+                if fresh {
+                    self.ctx.events.container(
+                        pod,
+                        &c.name,
+                        init,
+                        EventType::Warning,
+                        "BackOff",
+                        format!(
+                            "Back-off restarting failed container {} in pod {}",
+                            c.name,
+                            pod_full_name(pod)
+                        ),
+                    );
+                }
+                self.waiting
+                    .insert(c.name.clone(), Waiting::new("CrashLoopBackOff", Some(msg)));
+                // Wake up when the back-off ends.
+                let notify = self.notify.clone();
+                let wait = (until - Utc::now()).to_std().unwrap_or_default();
+                tokio::spawn(async move {
+                    tokio::time::sleep(wait).await;
+                    notify.notify_one();
+                });
+            }
+        }
+    }
+
+    /// Sandbox present and ready, else created (volumes, sandbox, network).
+    async fn ensure_sandbox(&mut self) -> bool {
+        if let Some(sb) = self.sandbox.clone() {
+            let id = sb.id.clone();
+            let ready = self
+                .ctx
+                .rt(move |rt| rt.sandbox_status(&id))
+                .await
+                .map(|s| s.state == peapod_runtime::SandboxState::Ready)
+                .unwrap_or(false);
+            if ready {
+                return true;
+            }
+            self.ctx.events.pod(
+                &self.pod,
+                EventType::Normal,
+                "SandboxChanged",
+                "Pod sandbox changed, it will be killed and re-created.",
+            );
+            self.probes.clear();
+            self.remove_sandbox(&sb.id, sb.netns.clone()).await;
+            self.sandbox = None;
+        }
+        let prepared = match self.ctx.volumes.prepare(&self.pod).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.ctx
+                    .events
+                    .pod(&self.pod, EventType::Warning, &e.reason, &e.message);
+                return false;
+            }
+        };
+        let sbcfg = match sandbox_config(&self.pod, &self.ctx.cfg, &prepared) {
+            Ok(c) => c,
+            Err(msg) => {
+                self.ctx
+                    .events
+                    .pod(&self.pod, EventType::Warning, "FailedMount", &msg);
+                return false;
+            }
+        };
+        let host_network = sbcfg.host_network;
+        let created = self.ctx.rt(move |rt| rt.run_sandbox(&sbcfg)).await;
+        let sb = match created {
+            Ok(sb) => sb,
+            Err(e) => {
+                self.ctx.events.pod(
+                    &self.pod,
+                    EventType::Warning,
+                    "FailedCreatePodSandBox",
+                    format!("Failed to create pod sandbox: {e:#}"),
+                );
+                return false;
+            }
+        };
+        let mut ips = Vec::new();
+        if !host_network {
+            let Some(netns) = sb.netns_path.clone() else {
+                return false;
+            };
+            let req = PodNetworkRequest {
+                pod_namespace: self.pod.metadata.namespace.clone().unwrap_or_default(),
+                pod_name: self.pod.metadata.name.clone().unwrap_or_default(),
+                pod_uid: self.uid.clone(),
+                sandbox_id: sb.id.clone(),
+                netns_path: netns.clone(),
+                port_mappings: port_mappings(&self.pod),
+            };
+            match self.ctx.network.setup(&req).await {
+                Ok(st) => ips = st.ips.iter().map(|ip| ip.to_string()).collect(),
+                Err(e) => {
+                    self.ctx.events.pod(
+                        &self.pod,
+                        EventType::Warning,
+                        "FailedCreatePodSandBox",
+                        format!(
+                            "Failed to create pod sandbox: failed to set up network for sandbox {:?}: {e}",
+                            sb.id
+                        ),
+                    );
+                    self.remove_sandbox(&sb.id, Some(netns)).await;
+                    return false;
+                }
+            }
+            let (id, ips2) = (sb.id.clone(), ips.clone());
+            if let Err(e) = self.ctx.rt(move |rt| rt.set_sandbox_ips(&id, &ips2)).await {
+                tracing::warn!("recording pod IPs: {e:#}");
+            }
+        }
+        self.sandbox = Some(SandboxRef {
+            id: sb.id,
+            netns: sb.netns_path,
+            ips,
+        });
+        true
+    }
+
+    /// Creates and starts one container instance (image, env, hooks, probes).
+    async fn start(&mut self, c: &Container, init: bool, stale: Option<&RtStatus>, restart: u32) {
+        let Some(sb) = self.sandbox.clone() else {
+            return;
+        };
+        let restart = stale.map(|s| s.restart_count).unwrap_or(restart);
+        if let Some(s) = stale {
+            // A container created but never started (agent stopped in between): redo it.
+            let id = s.id.clone();
+            let _ = self.ctx.rt(move |rt| rt.remove_container(&id)).await;
+        }
+        let pod = self.pod.clone();
+        let rec = match self
+            .puller
+            .ensure(&self.ctx.images, &self.ctx.events, &pod, c, init)
+            .await
+        {
+            Ok(r) => r,
+            Err(w) => {
+                self.waiting.insert(c.name.clone(), w);
+                return;
+            }
+        };
+        let image = c.image.clone().unwrap_or_default();
+        self.images.insert(
+            c.name.clone(),
+            (display_name(&image, Some(&rec)), image_id(&rec)),
+        );
+        let spec = pod.spec.clone().unwrap_or_default();
+        let ns = pod
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
+        let mut sources = Sources::new(&self.ctx.client, &ns);
+        let pod_ips = self.pod_ips();
+        let host_ip = self.ctx.host_ip();
+        let inputs = EnvInputs {
+            pod: &pod,
+            pod_ips: &pod_ips,
+            host_ip: &host_ip,
+            node_allocatable: &self.ctx.allocatable,
+            service_env: &[],
+        };
+        let env = match container_env(&mut sources, &inputs, c).await {
+            Ok(e) => e,
+            Err(msg) => {
+                self.config_error(c, init, msg);
+                return;
+            }
+        };
+        let layer_dirs = match self.ctx.images.layer_dirs(&rec) {
+            Ok(d) => d,
+            Err(e) => {
+                self.config_error(c, init, e.to_string());
+                return;
+            }
+        };
+        let holder = format!("pod-{}-{}", self.uid, c.name);
+        if let Err(e) = self.ctx.images.lease(&holder, &rec) {
+            tracing::debug!("leasing image layers for {holder}: {e}");
+        }
+        let cfg = match container_config(&ContainerInputs {
+            spec: &spec,
+            container: c,
+            env: &env,
+            image: &rec,
+            layer_dirs,
+            restart_count: restart,
+        }) {
+            Ok(cfg) => cfg,
+            Err(msg) => {
+                self.config_error(c, init, msg);
+                return;
+            }
+        };
+        let sid = sb.id.clone();
+        let id = match self.ctx.rt(move |rt| rt.create_container(&sid, &cfg)).await {
+            Ok(id) => id,
+            Err(e) => {
+                let msg = format!("{e:#}");
+                self.ctx.events.container(
+                    &pod,
+                    &c.name,
+                    init,
+                    EventType::Warning,
+                    "Failed",
+                    format!("Error: {msg}"),
+                );
+                self.waiting.insert(
+                    c.name.clone(),
+                    Waiting::new("CreateContainerError", Some(msg)),
+                );
+                return;
+            }
+        };
+        self.waiting.remove(&c.name);
+        self.ctx.events.container(
+            &pod,
+            &c.name,
+            init,
+            EventType::Normal,
+            "Created",
+            format!("Created container: {}", c.name),
+        );
+        let id2 = id.clone();
+        if let Err(e) = self.ctx.rt(move |rt| rt.start_container(&id2)).await {
+            let msg = format!("{e:#}");
+            self.ctx.events.container(
+                &pod,
+                &c.name,
+                init,
+                EventType::Warning,
+                "Failed",
+                format!("Error: failed to start container {:?}: {msg}", c.name),
+            );
+            return;
+        }
+        self.ctx.events.container(
+            &pod,
+            &c.name,
+            init,
+            EventType::Normal,
+            "Started",
+            format!("Started container {}", c.name),
+        );
+        let pod_ip = self.pod_ip();
+        if let Err(_msg) = post_start(&self.ctx, &pod, c, init, &id, &pod_ip).await {
+            kill_container(
+                &self.ctx,
+                &pod,
+                Some(c),
+                init,
+                &id,
+                &pod_ip,
+                self.spec_grace(),
+                Some("FailedPostStartHook".to_string()),
+            )
+            .await;
+            return;
+        }
+        self.start_probes(c, init, &id, false);
+    }
+
+    fn config_error(&mut self, c: &Container, init: bool, msg: String) {
+        self.ctx.events.container(
+            &self.pod,
+            &c.name,
+            init,
+            EventType::Warning,
+            "Failed",
+            format!("Error: {msg}"),
+        );
+        self.waiting.insert(
+            c.name.clone(),
+            Waiting::new("CreateContainerConfigError", Some(msg)),
+        );
+    }
+
+    /// Stops every running container: app containers first, then init/sidecars.
+    async fn kill_all(&mut self, grace: Duration, message: Option<&str>) {
+        let instances = self.instances().await;
+        let spec = self.pod.spec.clone().unwrap_or_default();
+        let pod_ip = self.pod_ip();
+        for group in [false, true] {
+            let mut jobs = Vec::new();
+            for (c, init) in all_containers(&spec)
+                .into_iter()
+                .filter(|(_, i)| *i == group)
+            {
+                if let Some((Some(cur), _)) = instances.get(&c.name) {
+                    if matches!(cur.state, RtState::Running | RtState::Created) {
+                        self.probes.remove(&cur.id);
+                        let msg = message.map(|m| format!("{m} {}", c.name));
+                        let (ctx, pod, c, id, ip) = (
+                            self.ctx.clone(),
+                            self.pod.clone(),
+                            c.clone(),
+                            cur.id.clone(),
+                            pod_ip.clone(),
+                        );
+                        jobs.push(async move {
+                            kill_container(&ctx, &pod, Some(&c), init, &id, &ip, grace, msg).await
+                        });
+                    }
+                }
+            }
+            futures::future::join_all(jobs).await;
+        }
+    }
+
+    async fn remove_sandbox(&self, id: &str, netns: Option<PathBuf>) {
+        if let Err(e) = self.ctx.network.teardown(id, netns.as_deref()).await {
+            tracing::warn!("network teardown of sandbox {id}: {e}");
+        }
+        let id = id.to_string();
+        if let Err(e) = self
+            .ctx
+            .rt(move |rt| {
+                rt.stop_sandbox(&id, Duration::from_secs(0))?;
+                rt.remove_sandbox(&id)
+            })
+            .await
+        {
+            tracing::warn!("removing sandbox: {e:#}");
+        }
+    }
+
+    /// Stops everything the pod has on this node and removes it.
+    async fn teardown(&mut self, grace: Duration) {
+        self.kill_all(grace, Some("Stopping container")).await;
+        self.probes.clear();
+        if let Some(sb) = self.sandbox.take() {
+            self.remove_sandbox(&sb.id, sb.netns.clone()).await;
+        }
+        // Sandboxes we did not know about (a crash between create and record).
+        let uid = self.uid.clone();
+        let leftovers = self
+            .ctx
+            .rt(move |rt| {
+                Ok(rt
+                    .list_sandboxes()
+                    .into_iter()
+                    .filter(|s| s.uid == uid)
+                    .collect::<Vec<_>>())
+            })
+            .await
+            .unwrap_or_default();
+        for sb in leftovers {
+            self.remove_sandbox(&sb.id, sb.netns_path.clone()).await;
+        }
+        if let Err(e) = self.ctx.volumes.cleanup(&self.uid).await {
+            tracing::warn!("cleaning volumes of pod {}: {e:#}", self.uid);
+        }
+        let spec = self.pod.spec.clone().unwrap_or_default();
+        for (c, _) in all_containers(&spec) {
+            let _ = self
+                .ctx
+                .images
+                .release(&format!("pod-{}-{}", self.uid, c.name));
+        }
+        let (ns, name, uid) = (
+            self.pod.metadata.namespace.clone().unwrap_or_default(),
+            self.pod.metadata.name.clone().unwrap_or_default(),
+            self.uid.clone(),
+        );
+        let _ = self
+            .ctx
+            .rt(move |rt| rt.remove_pod_logs(&ns, &name, &uid))
+            .await;
+        self.ctx.forget_pod(&self.uid);
+    }
+
+    /// Graceful deletion: stop, clean up, then remove the API object (grace 0, same uid).
+    async fn terminate_and_delete(&mut self) {
+        let grace = self.spec_grace();
+        self.teardown(grace).await;
+        let api: Api<Pod> = Api::namespaced(
+            self.ctx.client.clone(),
+            self.pod.metadata.namespace.as_deref().unwrap_or("default"),
+        );
+        let dp = DeleteParams {
+            grace_period_seconds: Some(0),
+            preconditions: Some(Preconditions {
+                uid: Some(self.uid.clone()),
+                resource_version: None,
+            }),
+            ..Default::default()
+        };
+        let name = self.pod.metadata.name.clone().unwrap_or_default();
+        match api.delete(&name, &dp).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
+            Err(e) => tracing::warn!("deleting pod {name}: {e}"),
+        }
+    }
+
+    fn views(&self, instances: &Instances) -> (Vec<ContainerView>, Vec<ContainerView>) {
+        let spec = self.pod.spec.clone().unwrap_or_default();
+        let mk = |c: &Container, sidecar: bool| -> ContainerView {
+            let (cur, prev) = instances.get(&c.name).cloned().unwrap_or_default();
+            let probe = cur
+                .as_ref()
+                .and_then(|x| self.probes.get(&x.id))
+                .map(|p| p.snapshot());
+            let (image, image_id) = self.images.get(&c.name).cloned().unwrap_or_else(|| {
+                let img = c.image.clone().unwrap_or_default();
+                (display_name(&img, None), String::new())
+            });
+            // A running/created container's waiting reason is stale; an exited one keeps it
+            // only while it is going to restart.
+            let waiting = match cur.as_ref().map(|c| c.state) {
+                Some(RtState::Running) => None,
+                _ => self.waiting.get(&c.name).cloned(),
+            };
+            ContainerView {
+                name: c.name.clone(),
+                image,
+                image_id,
+                current: cur,
+                previous: prev,
+                waiting,
+                ready: probe
+                    .as_ref()
+                    .map(|p| p.ready)
+                    .unwrap_or(c.readiness_probe.is_none()),
+                started: probe
+                    .as_ref()
+                    .map(|p| p.started)
+                    .unwrap_or(c.startup_probe.is_none()),
+                sidecar,
+            }
+        };
+        let init = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .map(|c| mk(c, c.restart_policy.as_deref() == Some("Always")))
+            .collect();
+        let apps = spec.containers.iter().map(|c| mk(c, false)).collect();
+        (init, apps)
+    }
+
+    async fn publish_status(&mut self) {
+        let instances = self.instances().await;
+        let (init, containers) = self.views(&instances);
+        let mut pod = self.pod.clone();
+        if let Some(last) = &self.last_status {
+            // Transition times come from what we wrote last (the watch may lag behind).
+            let mut st = pod.status.clone().unwrap_or_default();
+            st.conditions = merge_conditions(st.conditions.take(), last.conditions.clone());
+            pod.status = Some(st);
+        }
+        let view = PodView {
+            pod: &pod,
+            init,
+            containers,
+            sandbox_ready: self.sandbox.is_some() || self.host_network() && self.admitted,
+            pod_ips: self.pod_ips(),
+            host_ip: self.ctx.host_ip(),
+            start_time: self.start_time,
+            terminal: self.terminal.clone(),
+            now: Utc::now(),
+        };
+        let status = build_status(&view);
+        let phase = status.phase.clone().unwrap_or_default();
+        if self
+            .last_status
+            .as_ref()
+            .is_some_and(|l| same_status(l, &status))
+        {
+            return;
+        }
+        let api: Api<Pod> = Api::namespaced(
+            self.ctx.client.clone(),
+            self.pod.metadata.namespace.as_deref().unwrap_or("default"),
+        );
+        let name = self.pod.metadata.name.clone().unwrap_or_default();
+        let patch = json!({ "status": status });
+        match api
+            .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => self.last_status = Some(status),
+            Err(e) => tracing::debug!("writing status of pod {name}: {e}"),
+        }
+        if (phase == "Succeeded" || phase == "Failed") && !self.finished {
+            // Terminal: nothing restarts; stop what still runs (sidecars) and free the IP.
+            self.finished = true;
+            self.kill_all(self.spec_grace(), Some("Stopping container"))
+                .await;
+            if let Ok(mut a) = self.ctx.admitted.lock() {
+                a.remove(&self.uid);
+            }
+        }
+    }
+}
+
+/// Conditions of the watched object, with our last written ones taking precedence.
+fn merge_conditions(
+    watched: Option<Vec<k8s_openapi::api::core::v1::PodCondition>>,
+    ours: Option<Vec<k8s_openapi::api::core::v1::PodCondition>>,
+) -> Option<Vec<k8s_openapi::api::core::v1::PodCondition>> {
+    let mut out = ours.unwrap_or_default();
+    for c in watched.unwrap_or_default() {
+        if !out.iter().any(|o| o.type_ == c.type_) {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+fn same_status(a: &PodStatus, b: &PodStatus) -> bool {
+    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+}
+
+fn all_containers(spec: &k8s_openapi::api::core::v1::PodSpec) -> Vec<(&Container, bool)> {
+    spec.init_containers
+        .iter()
+        .flatten()
+        .map(|c| (c, true))
+        .chain(spec.containers.iter().map(|c| (c, false)))
+        .collect()
+}
+
+fn port_mappings(pod: &Pod) -> Vec<PortMapping> {
+    let Some(spec) = &pod.spec else {
+        return Vec::new();
+    };
+    spec.containers
+        .iter()
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter_map(|p| {
+            let host_port = u16::try_from(p.host_port?).ok().filter(|p| *p > 0)?;
+            Some(PortMapping {
+                host_port,
+                container_port: u16::try_from(p.container_port).ok()?,
+                protocol: Protocol::from_k8s(p.protocol.as_deref().unwrap_or("")).ok()?,
+                host_ip: p.host_ip.as_deref().and_then(|ip| ip.parse().ok()),
+            })
+        })
+        .collect()
+}
