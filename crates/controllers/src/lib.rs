@@ -4,7 +4,9 @@
 //! one server runs them at a time.
 //!
 //! Map: `informer`/`runner`/`context` (plumbing), `ownership`/`selector`/`podutil`/
-//! `expectations` (shared rules), one module per controller, `leader` (election).
+//! `nodeutil`/`expectations`/`revisions`/`events` (shared rules), one module per controller
+//! (replicaset, deployment, job, cronjob, daemonset, statefulset, gc, nodelifecycle),
+//! `leader` (election).
 
 pub mod clock;
 mod context;

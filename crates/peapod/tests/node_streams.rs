@@ -1,0 +1,165 @@
+//! kubectl's streaming commands through the API server to the node agent (logs, exec, cp,
+//! port-forward), hostPort, OOMKilled, and an agent restart that keeps containers running.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+
+use common::{eventually, free_port, TestServer};
+
+fn apply(s: &TestServer, manifest: &str) {
+    let out = s.apply_stdin(&["apply", "-f", "-"], manifest);
+    assert!(out.status.success(), "apply failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn wait_ready(s: &TestServer, pod: &str) {
+    let out = s.kubectl(&["wait", "--for=condition=Ready", &format!("pod/{pod}"), "--timeout=90s"]);
+    assert!(out.status.success(), "pod {pod} not ready: {}\n{}", String::from_utf8_lossy(&out.stderr), s.log_tail(40));
+}
+
+#[test]
+fn logs_exec_cp_and_port_forward() {
+    let s = TestServer::start_node();
+    apply(
+        &s,
+        "apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'echo line1; echo line2; echo oops >&2; mkdir -p /www; echo served > /www/index.html; httpd -f -p 8080 -h /www']
+",
+    );
+    wait_ready(&s, "web");
+    let logs = eventually(20, "logs", || {
+        let l = s.ok(&["logs", "web"]);
+        l.contains("line2").then_some(l)
+    });
+    assert!(logs.contains("line1\nline2") && logs.contains("oops"), "{logs}");
+    assert_eq!(s.ok(&["logs", "web", "--tail=1"]).lines().count(), 1);
+    let stamped = s.ok(&["logs", "web", "--timestamps"]);
+    assert!(stamped.lines().all(|l| l.split(' ').next().is_some_and(|t| t.contains('T') && t.ends_with('Z'))), "{stamped}");
+    // exec with exit code, and with stdin.
+    let out = s.kubectl(&["exec", "web", "--", "sh", "-c", "echo out; exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    let mut child = s.kubectl_cmd(&["exec", "-i", "web", "--", "wc", "-c"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(&[b'x'; 100_000]).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "100000");
+    // cp both ways.
+    let local = s.write("payload.txt", "copied through tar\n");
+    s.ok(&["cp", local.to_str().unwrap(), "web:/tmp/payload.txt"]);
+    assert_eq!(s.ok(&["exec", "web", "--", "cat", "/tmp/payload.txt"]), "copied through tar\n");
+    let back = s.dir.path().join("back.txt");
+    s.ok(&["cp", "web:/tmp/payload.txt", back.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), "copied through tar\n");
+    // port-forward (SPDY over WebSocket) to the pod's port.
+    let port = free_port();
+    let mut pf = s
+        .kubectl_cmd(&["port-forward", "pod/web", &format!("{port}:8080")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let body = eventually(20, "port-forward", || {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        conn.write_all(b"GET /index.html HTTP/1.0\r\n\r\n").ok()?;
+        let mut resp = String::new();
+        conn.read_to_string(&mut resp).ok()?;
+        resp.contains("served").then_some(resp)
+    });
+    let _ = pf.kill();
+    let _ = pf.wait();
+    assert!(body.starts_with("HTTP/1."), "{body}");
+}
+
+#[test]
+fn host_port_reaches_the_pod_on_localhost() {
+    let s = TestServer::start_node();
+    let host_port = free_port();
+    apply(
+        &s,
+        &format!(
+            "apiVersion: v1
+kind: Pod
+metadata: {{name: tomcat}}
+spec:
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'mkdir -p /w; echo tomcat > /w/index.html; httpd -f -p 8080 -h /w']
+    ports: [{{containerPort: 8080, hostPort: {host_port}}}]
+"
+        ),
+    );
+    wait_ready(&s, "tomcat");
+    let resp = eventually(20, "hostPort", || {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", host_port)).ok()?;
+        conn.write_all(b"GET /index.html HTTP/1.0\r\n\r\n").ok()?;
+        let mut resp = String::new();
+        conn.read_to_string(&mut resp).ok()?;
+        resp.contains("tomcat").then_some(resp)
+    });
+    assert!(resp.starts_with("HTTP/1."));
+}
+
+#[test]
+fn memory_limit_oom_kills() {
+    let s = TestServer::start_node();
+    apply(
+        &s,
+        "apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'head -c 200m /dev/zero | tail']
+    resources: {limits: {memory: 32Mi}}
+",
+    );
+    let reason = eventually(60, "OOMKilled", || {
+        let r = s.ok(&["get", "pod", "hog", "-o", "jsonpath={.status.containerStatuses[0].state.terminated.reason}"]);
+        (!r.is_empty()).then_some(r)
+    });
+    assert_eq!(reason, "OOMKilled");
+    assert!(s.ok(&["get", "pod", "hog"]).contains("OOMKilled"));
+}
+
+#[test]
+fn agent_restart_keeps_containers_running() {
+    let mut s = TestServer::start_node();
+    apply(
+        &s,
+        "apiVersion: v1
+kind: Pod
+metadata: {name: steady}
+spec:
+  containers:
+  - {name: main, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}
+",
+    );
+    wait_ready(&s, "steady");
+    let q = "jsonpath={.status.containerStatuses[0].containerID} {.status.containerStatuses[0].state.running.startedAt}";
+    let before = s.ok(&["get", "pod", "steady", "-o", q]);
+    // kill -9 the whole server (API server and agent); the pod's supervisor survives.
+    s.restart();
+    eventually(60, "node Ready again", || {
+        let out = s.kubectl(&["get", "pods", "steady", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
+        (String::from_utf8_lossy(&out.stdout) == "True").then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let after = s.ok(&["get", "pod", "steady", "-o", q]);
+    assert_eq!(before, after, "the container was restarted");
+    assert_eq!(s.ok(&["get", "pod", "steady", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]), "0");
+    assert_eq!(s.ok(&["exec", "steady", "--", "echo", "alive"]).trim(), "alive");
+}
