@@ -1,0 +1,149 @@
+//! Pod start-up benchmark against a running peapod server (with its node agent): time from
+//! create to "all containers Running" as seen by a watch, for 1- and 2-container busybox pods
+//! (image already on the node), then a burst of N pods until all are Running.
+//!
+//! Usage: pod-startup KUBECONFIG [--runs 50] [--burst 100]
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DeleteParams, PostParams, WatchEvent, WatchParams};
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn pod(name: &str, containers: usize) -> Pod {
+    let cs: Vec<serde_json::Value> = (0..containers)
+        .map(|i| serde_json::json!({"name": format!("c{i}"), "image": "busybox", "imagePullPolicy": "IfNotPresent", "command": ["sleep", "3600"]}))
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"bench": "startup"}},
+        "spec": {"containers": cs, "terminationGracePeriodSeconds": 0}
+    }))
+    .expect("pod")
+}
+
+fn running(p: &Pod) -> bool {
+    let Some(st) = p.status.as_ref() else {
+        return false;
+    };
+    let n = p.spec.as_ref().map(|s| s.containers.len()).unwrap_or(0);
+    let cs = st.container_statuses.as_deref().unwrap_or_default();
+    cs.len() == n
+        && cs
+            .iter()
+            .all(|c| c.state.as_ref().and_then(|s| s.running.as_ref()).is_some())
+}
+
+/// Creates `names` (all at once) and returns each one's create→Running latency.
+async fn start(
+    pods: &Api<Pod>,
+    names: &[String],
+    containers: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let rv = pods
+        .list(&Default::default())
+        .await?
+        .metadata
+        .resource_version
+        .unwrap_or_default();
+    let mut watch = pods
+        .watch(
+            &WatchParams::default().labels("bench=startup").timeout(290),
+            &rv,
+        )
+        .await?
+        .boxed();
+    let mut created = HashMap::new();
+    for n in names {
+        let t = Instant::now();
+        pods.create(&PostParams::default(), &pod(n, containers))
+            .await?;
+        created.insert(n.clone(), t);
+    }
+    let mut done = HashMap::new();
+    while done.len() < names.len() {
+        match watch.try_next().await? {
+            Some(WatchEvent::Added(p)) | Some(WatchEvent::Modified(p)) => {
+                let name = p.metadata.name.clone().unwrap_or_default();
+                if running(&p) && !done.contains_key(&name) {
+                    if let Some(t) = created.get(&name) {
+                        done.insert(name, t.elapsed());
+                    }
+                }
+            }
+            Some(_) => {}
+            None => anyhow::bail!("watch ended"),
+        }
+    }
+    for n in names {
+        pods.delete(n, &DeleteParams::default()).await?;
+    }
+    Ok(names.iter().map(|n| done[n]).collect())
+}
+
+fn report(what: &str, mut v: Vec<Duration>) {
+    v.sort();
+    let p = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "{what}: n={} p50 {:?} p99 {:?} max {:?}",
+        v.len(),
+        p(0.5),
+        p(0.99),
+        v[v.len() - 1]
+    );
+}
+
+async fn wait_gone(pods: &Api<Pod>) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        if pods
+            .list(&kube::api::ListParams::default().labels("bench=startup"))
+            .await?
+            .items
+            .is_empty()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("pods were not removed")
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: pod-startup KUBECONFIG [--runs N] [--burst N]");
+    let kc = kube::config::Kubeconfig::read_from(path)?;
+    let client = kube::Client::try_from(
+        kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?,
+    )?;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    let runs = arg("--runs", 50);
+    let burst = arg("--burst", 100);
+    for containers in [1, 2] {
+        let mut lat = Vec::new();
+        for i in 0..runs {
+            lat.extend(start(&pods, &[format!("s{containers}-{i}")], containers).await?);
+            wait_gone(&pods).await?;
+        }
+        report(&format!("{containers}-container pod, create→Running"), lat);
+    }
+    let names: Vec<String> = (0..burst).map(|i| format!("burst-{i}")).collect();
+    let t = Instant::now();
+    let lat = start(&pods, &names, 1).await?;
+    println!("burst of {burst} pods: all Running after {:?}", t.elapsed());
+    report("burst, per pod", lat);
+    wait_gone(&pods).await?;
+    Ok(())
+}
