@@ -10,12 +10,26 @@ use common::{eventually, free_port, TestServer};
 
 fn apply(s: &TestServer, manifest: &str) {
     let out = s.apply_stdin(&["apply", "-f", "-"], manifest);
-    assert!(out.status.success(), "apply failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn wait_ready(s: &TestServer, pod: &str) {
-    let out = s.kubectl(&["wait", "--for=condition=Ready", &format!("pod/{pod}"), "--timeout=90s"]);
-    assert!(out.status.success(), "pod {pod} not ready: {}\n{}", String::from_utf8_lossy(&out.stderr), s.log_tail(40));
+    let out = s.kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        &format!("pod/{pod}"),
+        "--timeout=90s",
+    ]);
+    assert!(
+        out.status.success(),
+        "pod {pod} not ready: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        s.log_tail(40)
+    );
 }
 
 #[test]
@@ -39,25 +53,50 @@ spec:
         let l = s.ok(&["logs", "web"]);
         l.contains("line2").then_some(l)
     });
-    assert!(logs.contains("line1\nline2") && logs.contains("oops"), "{logs}");
+    assert!(
+        logs.contains("line1\nline2") && logs.contains("oops"),
+        "{logs}"
+    );
     assert_eq!(s.ok(&["logs", "web", "--tail=1"]).lines().count(), 1);
     let stamped = s.ok(&["logs", "web", "--timestamps"]);
-    assert!(stamped.lines().all(|l| l.split(' ').next().is_some_and(|t| t.contains('T') && t.ends_with('Z'))), "{stamped}");
+    assert!(
+        stamped.lines().all(|l| l
+            .split(' ')
+            .next()
+            .is_some_and(|t| t.contains('T') && t.ends_with('Z'))),
+        "{stamped}"
+    );
     // exec with exit code, and with stdin.
     let out = s.kubectl(&["exec", "web", "--", "sh", "-c", "echo out; exit 7"]);
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
-    let mut child = s.kubectl_cmd(&["exec", "-i", "web", "--", "wc", "-c"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(&[b'x'; 100_000]).unwrap();
+    let mut child = s
+        .kubectl_cmd(&["exec", "-i", "web", "--", "wc", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&[b'x'; 100_000])
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "100000");
     // cp both ways.
     let local = s.write("payload.txt", "copied through tar\n");
     s.ok(&["cp", local.to_str().unwrap(), "web:/tmp/payload.txt"]);
-    assert_eq!(s.ok(&["exec", "web", "--", "cat", "/tmp/payload.txt"]), "copied through tar\n");
+    assert_eq!(
+        s.ok(&["exec", "web", "--", "cat", "/tmp/payload.txt"]),
+        "copied through tar\n"
+    );
     let back = s.dir.path().join("back.txt");
     s.ok(&["cp", "web:/tmp/payload.txt", back.to_str().unwrap()]);
-    assert_eq!(std::fs::read_to_string(&back).unwrap(), "copied through tar\n");
+    assert_eq!(
+        std::fs::read_to_string(&back).unwrap(),
+        "copied through tar\n"
+    );
     // port-forward (SPDY over WebSocket) to the pod's port.
     let port = free_port();
     let mut pf = s
@@ -128,7 +167,13 @@ spec:
 ",
     );
     let reason = eventually(60, "OOMKilled", || {
-        let r = s.ok(&["get", "pod", "hog", "-o", "jsonpath={.status.containerStatuses[0].state.terminated.reason}"]);
+        let r = s.ok(&[
+            "get",
+            "pod",
+            "hog",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].state.terminated.reason}",
+        ]);
         (!r.is_empty()).then_some(r)
     });
     assert_eq!(reason, "OOMKilled");
@@ -154,12 +199,30 @@ spec:
     // kill -9 the whole server (API server and agent); the pod's supervisor survives.
     s.restart();
     eventually(60, "node Ready again", || {
-        let out = s.kubectl(&["get", "pods", "steady", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
+        let out = s.kubectl(&[
+            "get",
+            "pods",
+            "steady",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+        ]);
         (String::from_utf8_lossy(&out.stdout) == "True").then_some(())
     });
     std::thread::sleep(std::time::Duration::from_secs(2));
     let after = s.ok(&["get", "pod", "steady", "-o", q]);
     assert_eq!(before, after, "the container was restarted");
-    assert_eq!(s.ok(&["get", "pod", "steady", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"]), "0");
-    assert_eq!(s.ok(&["exec", "steady", "--", "echo", "alive"]).trim(), "alive");
+    assert_eq!(
+        s.ok(&[
+            "get",
+            "pod",
+            "steady",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].restartCount}"
+        ]),
+        "0"
+    );
+    assert_eq!(
+        s.ok(&["exec", "steady", "--", "echo", "alive"]).trim(),
+        "alive"
+    );
 }
