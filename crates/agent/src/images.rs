@@ -57,6 +57,9 @@ pub fn display_name(image: &str, rec: Option<&ImageRecord>) -> String {
 pub struct Puller {
     backoff: Backoff,
     failed_at: HashMap<String, DateTime<Utc>>,
+    /// The failure each image's BackOff event was last recorded for: one event per back-off,
+    /// not one per sync.
+    backoff_reported: HashMap<String, DateTime<Utc>>,
 }
 
 impl Puller {
@@ -121,7 +124,10 @@ impl Puller {
         if let Some(failed) = self.failed_at.get(&image) {
             if let Decision::Wait { .. } = self.backoff.check(&image, None, *failed, now) {
                 let msg = format!("Back-off pulling image {image:?}");
-                events.container(pod, &c.name, init, EventType::Normal, "BackOff", &msg);
+                if self.backoff_reported.get(&image) != Some(failed) {
+                    self.backoff_reported.insert(image.clone(), *failed);
+                    events.container(pod, &c.name, init, EventType::Normal, "BackOff", &msg);
+                }
                 return Err(Waiting::new("ImagePullBackOff", Some(msg)));
             }
         }

@@ -6,31 +6,7 @@ mod common;
 use std::io::{Read, Write};
 use std::process::Stdio;
 
-use common::{eventually, free_port, TestServer};
-
-fn apply(s: &TestServer, manifest: &str) {
-    let out = s.apply_stdin(&["apply", "-f", "-"], manifest);
-    assert!(
-        out.status.success(),
-        "apply failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn wait_ready(s: &TestServer, pod: &str) {
-    let out = s.kubectl(&[
-        "wait",
-        "--for=condition=Ready",
-        &format!("pod/{pod}"),
-        "--timeout=90s",
-    ]);
-    assert!(
-        out.status.success(),
-        "pod {pod} not ready: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        s.log_tail(40)
-    );
-}
+use common::{apply, eventually, free_port, wait_ready, TestServer};
 
 #[test]
 fn logs_exec_cp_and_port_forward() {

@@ -293,3 +293,32 @@ pub fn eventually<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) ->
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// `kubectl apply -f -` of a manifest; panics with kubectl's error.
+pub fn apply(s: &TestServer, manifest: &str) {
+    let out = s.apply_stdin(&["apply", "-f", "-"], manifest);
+    assert!(
+        out.status.success(),
+        "apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Waits for the pod's Ready condition; on timeout panics with `describe` and the server log.
+pub fn wait_ready(s: &TestServer, pod: &str) {
+    let out = s.kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        &format!("pod/{pod}"),
+        "--timeout=90s",
+    ]);
+    if !out.status.success() {
+        let desc = s.kubectl(&["describe", "pod", pod]);
+        panic!(
+            "pod {pod} not ready: {}\n{}\n--- server log ---\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&desc.stdout),
+            s.log_tail(60)
+        );
+    }
+}
