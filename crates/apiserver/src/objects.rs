@@ -31,6 +31,24 @@ fn encode(obj: &Value) -> ApiResult<Vec<u8>> {
     let mut obj = obj.clone();
     if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("resourceVersion");
+        // ObjectMeta's lists and maps are `omitempty` in Kubernetes: `[]`/`{}` read back as absent.
+        for f in [
+            "finalizers",
+            "ownerReferences",
+            "labels",
+            "annotations",
+            "managedFields",
+        ] {
+            let empty = match m.get(f) {
+                Some(Value::Array(a)) => a.is_empty(),
+                Some(Value::Object(o)) => o.is_empty(),
+                Some(Value::Null) => true,
+                _ => false,
+            };
+            if empty {
+                m.remove(f);
+            }
+        }
     }
     serde_json::to_vec(&obj).map_err(|e| ApiError::internal(e.to_string()))
 }

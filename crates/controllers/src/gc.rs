@@ -238,6 +238,7 @@ async fn remove_finalizer(ctx: &Context, n: &Node, finalizer: &str) -> kube::Res
         .flatten()
         .filter(|f| *f != finalizer)
         .collect();
+    let rest = crate::ownership::list_or_null(&rest);
     let body =
         json!({"metadata": {"finalizers": rest, "resourceVersion": n.meta.resource_version}});
     let name = n.meta.name.clone().unwrap_or_default();
@@ -248,6 +249,7 @@ async fn remove_finalizer(ctx: &Context, n: &Node, finalizer: &str) -> kube::Res
 }
 
 async fn set_owner_refs(ctx: &Context, n: &Node, refs: Vec<&OwnerReference>) -> kube::Result<()> {
+    let refs = crate::ownership::list_or_null(&refs);
     let body =
         json!({"metadata": {"ownerReferences": refs, "resourceVersion": n.meta.resource_version}});
     let name = n.meta.name.clone().unwrap_or_default();

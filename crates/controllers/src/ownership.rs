@@ -69,7 +69,7 @@ where
                         .flatten()
                         .filter(|r| r.uid != owner.uid)
                         .collect();
-                    ignore_lost_race(patch_refs(api, &name, meta, json!(refs)).await)?;
+                    ignore_lost_race(patch_refs(api, &name, meta, list_or_null(&refs)).await)?;
                 }
             }
             Some(_) => {}
@@ -104,6 +104,16 @@ where
         json!({"metadata": {"ownerReferences": refs, "resourceVersion": meta.resource_version}});
     api.patch(name, &PatchParams::default(), &Patch::Merge(&body))
         .await
+}
+
+/// A list for a merge patch, or `null` when empty: `null` removes the field, as Kubernetes
+/// shows no empty `ownerReferences`/`finalizers` (an empty `[]` would be stored verbatim).
+pub fn list_or_null<T: Serialize>(items: &[T]) -> serde_json::Value {
+    if items.is_empty() {
+        serde_json::Value::Null
+    } else {
+        json!(items)
+    }
 }
 
 /// Conflicts and vanished objects are expected when racing other writers.
