@@ -16,8 +16,7 @@ use kube::ResourceExt;
 use serde_json::json;
 
 use crate::context::Context;
-use crate::informer::Change;
-use crate::ownership::{self, claim, controller_of, controller_ref, ignore_not_found};
+use crate::ownership::{self, claim, controller_ref, ignore_not_found};
 use crate::podutil;
 use crate::runner::{self, ReconcileResult};
 use crate::selector;
@@ -41,32 +40,13 @@ pub async fn run(ctx: Arc<Context>, workers: usize) {
     .await;
 }
 
-/// A pod change concerns its controlling ReplicaSet, or, for an orphan, every ReplicaSet
-/// whose selector matches it (one of them may adopt it).
 fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<ReplicaSet>> {
-    let rs_store = ctx.replicasets.store();
-    runner::map_changes(ctx.pods.subscribe(), move |c: &Change<Pod>| {
-        let pod = c.object();
-        let ns = pod.namespace().unwrap_or_default();
-        if let Some(r) = controller_of(&pod.metadata) {
-            return if r.kind == "ReplicaSet" {
-                vec![ObjectRef::new(&r.name).within(&ns)]
-            } else {
-                vec![]
-            };
-        }
-        rs_store
-            .state()
-            .iter()
-            .filter(|rs| rs.namespace().as_deref() == Some(&ns))
-            .filter(|rs| {
-                rs.spec
-                    .as_ref()
-                    .is_some_and(|s| selector::matches(&s.selector, pod.metadata.labels.as_ref()))
-            })
-            .map(|rs| ObjectRef::from_obj(&**rs))
-            .collect()
-    })
+    runner::owned_pod_triggers(
+        ctx.pods.subscribe(),
+        ctx.replicasets.store(),
+        "ReplicaSet",
+        |o| o.spec.as_ref().map(|s| &s.selector),
+    )
 }
 
 async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> ReconcileResult {

@@ -133,6 +133,42 @@ mod tokio_stream_shim {
     }
 }
 
+/// Pod changes as triggers for a pod-owning workload kind: a pod concerns its controlling
+/// object of `kind`, or, for an orphan, every object of that kind in its namespace whose
+/// selector (`selector_of`) matches it (one of them may adopt it).
+pub fn owned_pod_triggers<K>(
+    pods: UnboundedReceiver<Change<k8s_openapi::api::core::v1::Pod>>,
+    store: kube::runtime::reflector::Store<K>,
+    kind: &'static str,
+    selector_of: fn(&K) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+) -> BoxStream<'static, ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+{
+    use kube::ResourceExt;
+    map_changes(pods, move |c| {
+        let pod = c.object();
+        let ns = pod.namespace().unwrap_or_default();
+        if let Some(r) = crate::ownership::controller_of(&pod.metadata) {
+            return if r.kind == kind {
+                vec![ObjectRef::new(&r.name).within(&ns)]
+            } else {
+                vec![]
+            };
+        }
+        store
+            .state()
+            .iter()
+            .filter(|o| o.namespace().as_deref() == Some(&ns))
+            .filter(|o| {
+                selector_of(o)
+                    .is_some_and(|s| crate::selector::matches(s, pod.metadata.labels.as_ref()))
+            })
+            .map(|o| ObjectRef::from_obj(&**o))
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::backoff;

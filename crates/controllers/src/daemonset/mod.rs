@@ -22,7 +22,7 @@ use serde_json::json;
 use crate::context::Context;
 use crate::deployment::util::scaled_value;
 use crate::informer::Change;
-use crate::ownership::{self, claim, controller_of, controller_ref, ignore_not_found};
+use crate::ownership::{self, claim, controller_ref, ignore_not_found};
 use crate::replicaset::slow_start;
 use crate::revisions::{self, HashCollision};
 use crate::runner::{self, ReconcileResult};
@@ -48,29 +48,12 @@ pub async fn run(ctx: Arc<Context>, workers: usize) {
 }
 
 fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<DaemonSet>> {
-    let store = ctx.daemonsets.store();
-    runner::map_changes(ctx.pods.subscribe(), move |c: &Change<Pod>| {
-        let pod = c.object();
-        let ns = pod.namespace().unwrap_or_default();
-        if let Some(r) = controller_of(&pod.metadata) {
-            return if r.kind == "DaemonSet" {
-                vec![ObjectRef::new(&r.name).within(&ns)]
-            } else {
-                vec![]
-            };
-        }
-        store
-            .state()
-            .iter()
-            .filter(|ds| ds.namespace().as_deref() == Some(&ns))
-            .filter(|ds| {
-                ds.spec
-                    .as_ref()
-                    .is_some_and(|s| selector::matches(&s.selector, pod.metadata.labels.as_ref()))
-            })
-            .map(|ds| ObjectRef::from_obj(&**ds))
-            .collect()
-    })
+    runner::owned_pod_triggers(
+        ctx.pods.subscribe(),
+        ctx.daemonsets.store(),
+        "DaemonSet",
+        |o| o.spec.as_ref().map(|s| &s.selector),
+    )
 }
 
 /// Any node change (new node, labels, taints) may change where daemon pods belong.

@@ -23,8 +23,7 @@ use kube::ResourceExt;
 use serde_json::json;
 
 use crate::context::Context;
-use crate::informer::Change;
-use crate::ownership::{self, claim, controller_of, controller_ref, ignore_not_found};
+use crate::ownership::{self, claim, controller_ref, ignore_not_found};
 use crate::revisions::{self, HashCollision};
 use crate::runner::{self, ReconcileResult};
 use crate::{events, podutil, selector};
@@ -48,29 +47,12 @@ pub async fn run(ctx: Arc<Context>, workers: usize) {
 }
 
 fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<StatefulSet>> {
-    let store = ctx.statefulsets.store();
-    runner::map_changes(ctx.pods.subscribe(), move |c: &Change<Pod>| {
-        let pod = c.object();
-        let ns = pod.namespace().unwrap_or_default();
-        if let Some(r) = controller_of(&pod.metadata) {
-            return if r.kind == "StatefulSet" {
-                vec![ObjectRef::new(&r.name).within(&ns)]
-            } else {
-                vec![]
-            };
-        }
-        store
-            .state()
-            .iter()
-            .filter(|s| s.namespace().as_deref() == Some(&ns))
-            .filter(|s| {
-                s.spec
-                    .as_ref()
-                    .is_some_and(|sp| selector::matches(&sp.selector, pod.metadata.labels.as_ref()))
-            })
-            .map(|s| ObjectRef::from_obj(&**s))
-            .collect()
-    })
+    runner::owned_pod_triggers(
+        ctx.pods.subscribe(),
+        ctx.statefulsets.store(),
+        "StatefulSet",
+        |o| o.spec.as_ref().map(|s| &s.selector),
+    )
 }
 
 fn strategy(sts: &StatefulSet) -> Strategy {
