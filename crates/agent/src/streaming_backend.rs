@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
-use peapod_runtime::{ContainerState, ExecOptions, ExecSession};
+use peapod_runtime::{
+    AttachOptions, AttachSession, ContainerState, ExecOptions, ExecSession, Runtime,
+};
 use peapod_streaming::{
     ContainerRef, LogSource, Process, ProcessControl, StdioSpec, StreamError, StreamingBackend,
     TerminalSize,
@@ -92,6 +94,32 @@ impl Drop for ExecControl {
     }
 }
 
+/// An attachment: dropping it detaches and leaves the container running.
+struct AttachControl {
+    runtime: Arc<Runtime>,
+    id: String,
+    session: Mutex<Option<AttachSession>>,
+}
+
+impl ProcessControl for AttachControl {
+    fn resize(&self, size: TerminalSize) -> Result<(), StreamError> {
+        self.runtime
+            .resize_container(&self.id, size.width, size.height)
+            .map_err(|e| StreamError::Internal(format!("{e:#}")))
+    }
+
+    fn wait(&self) -> BoxFuture<'_, Result<i32, StreamError>> {
+        let session = self.session.lock().ok().and_then(|mut s| s.take());
+        Box::pin(async move {
+            let s = session.ok_or_else(|| StreamError::internal("attach already waited for"))?;
+            tokio::task::spawn_blocking(move || s.wait())
+                .await
+                .map_err(StreamError::internal)?
+                .map_err(|e| StreamError::Internal(format!("{e:#}")))
+        })
+    }
+}
+
 impl StreamingBackend for AgentStreaming {
     fn check_container(&self, target: &ContainerRef) -> Result<(), StreamError> {
         self.ids(target).map(|_| ())
@@ -172,15 +200,42 @@ impl StreamingBackend for AgentStreaming {
 
     fn attach(
         &self,
-        _target: ContainerRef,
-        _stdio: StdioSpec,
+        target: ContainerRef,
+        stdio: StdioSpec,
     ) -> BoxFuture<'static, Result<Process, StreamError>> {
-        // TODO(agent): needs an attach call in the runtime (the supervisor owns the container's
-        // stdio); until then attach is refused with a clear message.
-        Box::pin(async {
-            Err(StreamError::BadRequest(
-                "attach is not supported by this node's container runtime yet".into(),
-            ))
+        let ids = self.ids(&target);
+        let rt = self.ctx.runtime.clone();
+        Box::pin(async move {
+            let (id, _) = ids?;
+            let opts = AttachOptions {
+                stdin: stdio.stdin,
+                tty: stdio.tty,
+            };
+            let rt2 = rt.clone();
+            let id2 = id.clone();
+            let mut session = tokio::task::spawn_blocking(move || rt2.attach(&id2, opts))
+                .await
+                .map_err(StreamError::internal)?
+                .map_err(|e| StreamError::BadRequest(format!("{e:#}")))?;
+            let out = session.stdout.try_clone().map_err(StreamError::internal)?;
+            let stdin = session.stdin.take();
+            let stderr = session.stderr.take();
+            Ok(Process {
+                stdin: stdin.map(|f| {
+                    Box::new(tokio::fs::File::from_std(f)) as peapod_streaming::BoxedWriter
+                }),
+                stdout: stdio.stdout.then(|| {
+                    Box::new(tokio::fs::File::from_std(out)) as peapod_streaming::BoxedReader
+                }),
+                stderr: stderr.filter(|_| stdio.stderr).map(|f| {
+                    Box::new(tokio::fs::File::from_std(f)) as peapod_streaming::BoxedReader
+                }),
+                control: Box::new(AttachControl {
+                    runtime: rt,
+                    id,
+                    session: Mutex::new(Some(session)),
+                }),
+            })
         })
     }
 

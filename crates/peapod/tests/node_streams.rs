@@ -202,3 +202,91 @@ spec:
         "alive"
     );
 }
+
+#[test]
+fn attach_and_run_interactive() {
+    let s = TestServer::start_node();
+    // `kubectl run -i`: the pod gets stdin + stdinOnce, kubectl attaches and pipes its input;
+    // closing it ends the container's stdin, so `cat` finishes.
+    let mut child = s
+        .kubectl_cmd(&[
+            "run",
+            "talk",
+            "-i",
+            "--restart=Never",
+            "--image=busybox",
+            "--image-pull-policy=IfNotPresent",
+            "--",
+            "sh",
+            "-c",
+            "read a; echo got:$a; cat; echo done",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"hello\nrest\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("got:hello\nrest\ndone"),
+        "{stdout} / {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spec = s.ok(&[
+        "get",
+        "pod",
+        "talk",
+        "-o",
+        "jsonpath={.spec.containers[0].stdin} {.spec.containers[0].stdinOnce}",
+    ]);
+    assert_eq!(spec, "true true");
+
+    // `kubectl attach` to a running container streams what it prints from then on; the
+    // container keeps running after kubectl goes away.
+    apply(
+        &s,
+        "apiVersion: v1
+kind: Pod
+metadata: {name: ticker}
+spec:
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done']
+",
+    );
+    wait_ready(&s, "ticker");
+    let mut attach = s
+        .kubectl_cmd(&["attach", "ticker", "-c", "main"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let mut seen = String::new();
+    let mut stdout = attach.stdout.take().unwrap();
+    while seen.matches("tick").count() < 3 {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "attach ended early: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    attach.kill().unwrap();
+    let _ = attach.wait();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let st = s.ok(&[
+        "get",
+        "pod",
+        "ticker",
+        "-o",
+        "jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}",
+    ]);
+    assert_eq!(st, "Running 0");
+}

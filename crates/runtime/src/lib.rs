@@ -21,8 +21,8 @@ pub mod volumes;
 
 pub use config::*;
 pub use runtime::{
-    ContainerId, ExecOptions, ExecOutput, ExecSession, RecoveryReport, Runtime, Sandbox, SandboxId,
-    SandboxState, SandboxStatus,
+    AttachOptions, AttachSession, ContainerId, ExecOptions, ExecOutput, ExecSession,
+    RecoveryReport, Runtime, Sandbox, SandboxId, SandboxState, SandboxStatus,
 };
 pub use spec::ImageConfig;
 pub use status::{ContainerState, ContainerStatus};

@@ -40,6 +40,19 @@ pub enum Request {
     ReopenLog {
         id: String,
     },
+    /// Carries 3 fds (stdin to read from, stdout and stderr to write to); `stdin` says
+    /// whether the first one is the caller's. Answered twice: `ok`, then `exit_code` when
+    /// the container exits; closing the connection detaches.
+    Attach {
+        id: String,
+        stdin: bool,
+    },
+    /// Sets the window size of a tty container.
+    Resize {
+        id: String,
+        cols: u16,
+        rows: u16,
+    },
     /// Kills pause and exits (containers are removed first by the runtime).
     Shutdown,
 }

@@ -2,6 +2,7 @@
 //! on disk under the data dir and in the per-pod supervisors, so a new `Runtime` (after
 //! an agent restart) picks up where the old one left off.
 
+mod attach;
 mod container;
 mod exec;
 mod recover;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
+pub use attach::{AttachOptions, AttachSession};
 pub use exec::{ExecOptions, ExecOutput, ExecSession};
 pub use recover::RecoveryReport;
 pub use sandbox::{Sandbox, SandboxState, SandboxStatus};

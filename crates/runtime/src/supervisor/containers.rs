@@ -15,6 +15,7 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{pipe2, Pid};
 
+use super::attach::{Attachment, StdinSink};
 use super::server::Supervisor;
 use crate::cgroups::{self, Layout};
 use crate::config::TerminationMessagePolicy;
@@ -47,13 +48,14 @@ pub struct Ctr {
     pub pid: Option<i32>,
     outputs: Vec<Output>,
     log: LogWriter,
-    /// Write end of stdin (or the pty master) kept open so `stdin: true` keeps the
-    /// container's stdin open.
-    _stdin_hold: Option<OwnedFd>,
+    /// Write end of stdin (or the pty master), kept open so `stdin: true` keeps the
+    /// container's stdin open, and written with what attached callers type.
+    stdin: StdinSink,
+    attachments: Vec<Attachment>,
     pub kill_at: Option<Instant>,
 }
 
-fn nonblocking(fd: &OwnedFd) -> nix::Result<()> {
+pub(super) fn nonblocking(fd: &OwnedFd) -> nix::Result<()> {
     let flags = OFlag::from_bits_truncate(fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)?);
     fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK)).map(|_| ())
 }
@@ -87,6 +89,7 @@ fn make_stdio(meta: &ContainerMeta) -> anyhow::Result<Stdio> {
     nonblocking(&err_r)?;
     let (stdin_child, hold) = if meta.stdin {
         let (r, w) = pipe2(OFlag::O_CLOEXEC)?;
+        nonblocking(&w)?;
         (r, Some(w))
     } else {
         (OwnedFd::from(fs::File::open("/dev/null")?), None)
@@ -172,7 +175,8 @@ impl Supervisor {
                 pid: Some(pid),
                 outputs: stdio.outputs,
                 log,
-                _stdin_hold: stdio.hold,
+                stdin: StdinSink::new(stdio.hold),
+                attachments: Vec::new(),
                 kill_at: None,
             },
         );
@@ -249,24 +253,89 @@ impl Supervisor {
 }
 
 impl Ctr {
-    pub fn output_fds(&self) -> Vec<i32> {
-        self.outputs.iter().map(|o| o.fd.as_raw_fd()).collect()
+    /// What the event loop waits on for this container: (fd, events).
+    pub fn poll_fds(&self) -> Vec<(i32, i16)> {
+        let mut fds: Vec<(i32, i16)> = self
+            .outputs
+            .iter()
+            .map(|o| (o.fd.as_raw_fd(), libc::POLLIN))
+            .collect();
+        for a in &self.attachments {
+            fds.push((a.conn_fd(), libc::POLLIN));
+        }
+        match &self.stdin.fd {
+            Some(fd) if !self.stdin.pending.is_empty() => {
+                fds.push((fd.as_raw_fd(), libc::POLLOUT));
+            }
+            Some(_) => fds.extend(
+                self.attachments
+                    .iter()
+                    .filter_map(|a| a.stdin_fd())
+                    .map(|fd| (fd, libc::POLLIN)),
+            ),
+            None => {}
+        }
+        fds
     }
 
-    /// Moves available output into the log; closed streams are dropped.
-    pub fn pump_output(&mut self, ready: &[i32]) {
-        let log = &mut self.log;
+    /// Moves available output into the log and to attached callers, and callers' input
+    /// to the container's stdin; closed streams and departed callers are dropped.
+    pub fn pump(&mut self, ready: &[i32]) {
+        let (log, attachments) = (&mut self.log, &mut self.attachments);
         self.outputs.retain_mut(|o| {
             if !ready.contains(&o.fd.as_raw_fd()) {
                 return true;
             }
-            drain(o, log)
+            drain(o, log, attachments)
         });
+        // Anything readable on a control connection means the caller hung up.
+        self.attachments.retain(|a| !ready.contains(&a.conn_fd()));
+        if self.stdin.fd.is_some() {
+            for a in &mut self.attachments {
+                if a.stdin_fd().is_some_and(|fd| ready.contains(&fd))
+                    && !a.read_stdin(&mut self.stdin.pending)
+                    && self.meta.stdin_once
+                    && !self.meta.tty
+                {
+                    self.stdin.close_when_flushed = true;
+                }
+            }
+        }
+        self.stdin.flush();
     }
 
     fn drain_all(&mut self) {
-        let log = &mut self.log;
-        self.outputs.retain_mut(|o| drain(o, log));
+        let (log, attachments) = (&mut self.log, &mut self.attachments);
+        self.outputs.retain_mut(|o| drain(o, log, attachments));
+    }
+
+    pub fn check_running(&self) -> anyhow::Result<()> {
+        if self.status.state != ContainerState::Running {
+            bail!("container {} is not running", self.meta.name);
+        }
+        Ok(())
+    }
+
+    pub fn add_attachment(&mut self, a: Attachment) {
+        self.attachments.push(a);
+    }
+
+    /// Sets the terminal size of a tty container (a no-op without a tty, as in kubelet).
+    pub fn resize(&self, cols: u16, rows: u16) -> anyhow::Result<()> {
+        let (true, Some(fd)) = (self.meta.tty, self.outputs.first()) else {
+            return Ok(());
+        };
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ with a valid winsize on the container's pty master.
+        if unsafe { libc::ioctl(fd.fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) } != 0 {
+            bail!("resize: {}", std::io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     pub fn start(&mut self) -> anyhow::Result<()> {
@@ -318,6 +387,9 @@ impl Ctr {
             unsafe { libc::kill(p, libc::SIGKILL) };
         }
         self.drain_all();
+        for a in self.attachments.drain(..) {
+            a.finish(code);
+        }
         let oom = cgroups::oom_kills(layout, &self.meta.cgroup_rel) > 0;
         let now = Utc::now();
         let was_started = self.status.started_at.is_some();
@@ -360,7 +432,7 @@ impl Ctr {
 }
 
 /// Reads what is available; returns false once the stream is closed.
-fn drain(o: &mut Output, log: &mut LogWriter) -> bool {
+fn drain(o: &mut Output, log: &mut LogWriter, attachments: &mut [Attachment]) -> bool {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match nix::unistd::read(o.fd.as_raw_fd(), &mut buf) {
@@ -368,7 +440,12 @@ fn drain(o: &mut Output, log: &mut LogWriter) -> bool {
                 o.split.finish(log);
                 return false;
             }
-            Ok(n) => o.split.feed(&buf[..n], log),
+            Ok(n) => {
+                for a in attachments.iter_mut() {
+                    a.write(o.split.stream, &buf[..n]);
+                }
+                o.split.feed(&buf[..n], log)
+            }
             Err(nix::errno::Errno::EAGAIN) => return true,
             Err(nix::errno::Errno::EINTR) => continue,
             // EIO: the pty's slave side is gone.

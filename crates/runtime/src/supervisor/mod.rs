@@ -3,6 +3,7 @@
 //! and starts containers with libcontainer (forking is safe here: no other threads),
 //! holds their stdio, writes CRI logs, records exit status, and outlives the agent.
 
+mod attach;
 mod containers;
 mod pause;
 mod server;

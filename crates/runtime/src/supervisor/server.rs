@@ -65,10 +65,10 @@ impl Supervisor {
                 },
             ];
             for c in self.containers.values() {
-                for fd in c.output_fds() {
+                for (fd, events) in c.poll_fds() {
                     fds.push(libc::pollfd {
                         fd,
-                        events: libc::POLLIN,
+                        events,
                         revents: 0,
                     });
                 }
@@ -88,7 +88,7 @@ impl Supervisor {
                 .map(|p| p.fd)
                 .collect();
             for c in self.containers.values_mut() {
-                c.pump_output(&ready);
+                c.pump(&ready);
             }
             if fds[1].revents != 0 {
                 signals::drain(&self.sig_fd);
@@ -197,6 +197,11 @@ impl Supervisor {
             }),
             Request::Remove { id } => self.remove(&id).map(|_| Response::ok()),
             Request::ReopenLog { id } => self.with_ctr(&id, |c| c.reopen_log()),
+            Request::Resize { id, cols, rows } => self.with_ctr(&id, |c| c.resize(cols, rows)),
+            Request::Attach { id, stdin } => match self.attach(&id, stdin, fds, &stream) {
+                Ok(()) => return,
+                Err(e) => Err(e),
+            },
             Request::Exec { id, args, env, cwd } => match self.exec(&id, args, env, cwd, fds) {
                 Ok(pid) => {
                     if protocol::reply(
