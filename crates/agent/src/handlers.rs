@@ -6,18 +6,11 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{Container, ExecAction, HTTPGetAction, TCPSocketAction};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use peapod_runtime::Runtime;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::grpc_health;
+use crate::{grpc_health, http_probe};
 
-/// Result of one action.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Success,
-    /// Failed, with the text kubelet puts into its event.
-    Failure(String),
-}
+pub use crate::http_probe::Outcome;
 
 /// Where and in which container an action runs.
 pub struct Target<'a> {
@@ -101,94 +94,43 @@ pub async fn tcp(t: &Target<'_>, action: &TCPSocketAction, timeout: Duration) ->
     }
 }
 
-fn io_text(e: &std::io::Error) -> String {
+pub(crate) fn io_text(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
         _ => e.to_string(),
     }
 }
 
-/// `httpGet`: 2xx/3xx is success, like kubelet's prober (redirects are not followed).
+/// `httpGet` on the pod's IP (or `host`), over HTTP or HTTPS.
 pub async fn http_get(t: &Target<'_>, action: &HTTPGetAction, timeout: Duration) -> Outcome {
     let port = match resolve_port(&action.port, t.container) {
         Ok(p) => p,
         Err(e) => return Outcome::Failure(e),
     };
-    let scheme = action.scheme.as_deref().unwrap_or("HTTP");
-    if scheme.eq_ignore_ascii_case("HTTPS") {
-        // TODO(agent): HTTPS probes (kubelet skips certificate verification).
-        return Outcome::Failure("HTTPS probes are not supported by this node yet".into());
-    }
     let host = action
         .host
         .clone()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| t.pod_ip.to_string());
-    let mut path = action.path.clone().unwrap_or_else(|| "/".into());
-    if !path.starts_with('/') {
-        path.insert(0, '/');
-    }
-    let url = format!("http://{host}:{port}{path}");
-    let mut req = format!("GET {path} HTTP/1.1\r\n");
-    let mut has_host = false;
-    let mut has_agent = false;
-    let mut has_accept = false;
-    for h in action.http_headers.iter().flatten() {
-        if h.name.contains(['\r', '\n']) || h.value.contains(['\r', '\n']) {
-            return Outcome::Failure(format!("invalid header {:?}", h.name));
-        }
-        let lower = h.name.to_ascii_lowercase();
-        has_host |= lower == "host";
-        has_agent |= lower == "user-agent";
-        has_accept |= lower == "accept";
-        req.push_str(&format!("{}: {}\r\n", h.name, h.value));
-    }
-    if !has_host {
-        req.push_str(&format!("Host: {host}:{port}\r\n"));
-    }
-    if !has_agent {
-        req.push_str("User-Agent: kube-probe/1.33\r\n");
-    }
-    if !has_accept {
-        req.push_str("Accept: */*\r\n");
-    }
-    req.push_str("Connection: close\r\n\r\n");
-    let attempt = async {
-        let mut s = TcpStream::connect(format!("{host}:{port}")).await?;
-        s.write_all(req.as_bytes()).await?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 1024];
-        // The status line is all that matters; stop reading once it is complete.
-        while !buf.windows(2).any(|w| w == b"\r\n") && buf.len() < 8192 {
-            let n = s.read(&mut chunk).await?;
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        Ok::<Vec<u8>, std::io::Error>(buf)
+    let https = match action.scheme.as_deref().unwrap_or("HTTP") {
+        s if s.eq_ignore_ascii_case("HTTP") => false,
+        s if s.eq_ignore_ascii_case("HTTPS") => true,
+        s => return Outcome::Failure(format!("unsupported scheme {s:?}")),
     };
-    match tokio::time::timeout(timeout, attempt).await {
-        Err(_) => Outcome::Failure(format!(
-            "Get {url:?}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
-        )),
-        Ok(Err(e)) => Outcome::Failure(format!(
-            "Get {url:?}: dial tcp {host}:{port}: connect: {}",
-            io_text(&e)
-        )),
-        Ok(Ok(buf)) => {
-            let line = String::from_utf8_lossy(&buf);
-            let code = line
-                .split_whitespace()
-                .nth(1)
-                .and_then(|c| c.parse::<u16>().ok());
-            match code {
-                Some(c) if (200..400).contains(&c) => Outcome::Success,
-                Some(c) => Outcome::Failure(format!("HTTP probe failed with statuscode: {c}")),
-                None => Outcome::Failure(format!("Get {url:?}: malformed HTTP response")),
-            }
-        }
-    }
+    let headers: Vec<(String, String)> = action
+        .http_headers
+        .iter()
+        .flatten()
+        .map(|h| (h.name.clone(), h.value.clone()))
+        .collect();
+    let req = http_probe::Request {
+        host: &host,
+        port,
+        https,
+        path: action.path.as_deref().unwrap_or("/"),
+        headers: &headers,
+    };
+    http_probe::get(&req, timeout).await
 }
 
 pub async fn grpc(t: &Target<'_>, port: i32, service: Option<&str>, timeout: Duration) -> Outcome {

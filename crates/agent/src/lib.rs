@@ -25,6 +25,7 @@ pub mod env;
 pub mod events;
 mod grpc_health;
 mod handlers;
+mod http_probe;
 pub mod images;
 mod lifecycle;
 mod manager;
@@ -35,6 +36,7 @@ pub mod sandbox;
 pub mod status;
 mod streaming_backend;
 pub mod timeconv;
+pub mod unverified_tls;
 mod volume_plugins;
 mod worker;
 
