@@ -10,6 +10,8 @@ use tokio::net::TcpStream;
 
 use crate::{grpc_health, http_probe};
 
+pub use crate::http_probe::Check as HttpCheck;
+
 pub use crate::http_probe::Outcome;
 
 /// Where and in which container an action runs.
@@ -102,7 +104,12 @@ pub(crate) fn io_text(e: &std::io::Error) -> String {
 }
 
 /// `httpGet` on the pod's IP (or `host`), over HTTP or HTTPS.
-pub async fn http_get(t: &Target<'_>, action: &HTTPGetAction, timeout: Duration) -> Outcome {
+pub async fn http_get(
+    t: &Target<'_>,
+    action: &HTTPGetAction,
+    timeout: Duration,
+    check: http_probe::Check,
+) -> Outcome {
     let port = match resolve_port(&action.port, t.container) {
         Ok(p) => p,
         Err(e) => return Outcome::Failure(e),
@@ -129,6 +136,7 @@ pub async fn http_get(t: &Target<'_>, action: &HTTPGetAction, timeout: Duration)
         https,
         path: action.path.as_deref().unwrap_or("/"),
         headers: &headers,
+        check,
     };
     http_probe::get(&req, timeout).await
 }

@@ -1,5 +1,6 @@
-//! One HTTP(S) GET as kubelet's prober makes it: 2xx/3xx is success (redirects are not
-//! followed), only the status line is read, and HTTPS skips certificate verification.
+//! One HTTP(S) GET as kubelet makes it: only the status line is read and HTTPS skips
+//! certificate verification. A probe succeeds on 2xx/3xx (redirects are not followed); a
+//! hook succeeds on any answer, as kubelet's lifecycle handler only fails on errors.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -26,6 +27,16 @@ pub struct Request<'a> {
     pub path: &'a str,
     /// `httpHeaders`, which may override Host, User-Agent and Accept.
     pub headers: &'a [(String, String)],
+    pub check: Check,
+}
+
+/// What counts as success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// A probe: status 200–399.
+    Probe,
+    /// A lifecycle hook: any HTTP answer.
+    Hook,
 }
 
 impl Request<'_> {
@@ -132,6 +143,7 @@ pub async fn get(req: &Request<'_>, timeout: Duration) -> Outcome {
                 .nth(1)
                 .and_then(|c| c.parse::<u16>().ok());
             match code {
+                Some(_) if req.check == Check::Hook => Outcome::Success,
                 Some(c) if (200..400).contains(&c) => Outcome::Success,
                 Some(c) => Outcome::Failure(format!("HTTP probe failed with statuscode: {c}")),
                 None => Outcome::Failure(format!("Get {url:?}: malformed HTTP response")),

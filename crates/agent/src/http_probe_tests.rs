@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use super::{get, Outcome, Request};
+use super::{get, Check, Outcome, Request};
 
 /// Serves one status for every request; sends each request head it received to `seen`.
 async fn serve(https: bool, status: u16) -> (u16, mpsc::UnboundedReceiver<String>) {
@@ -63,6 +63,7 @@ fn req<'a>(port: u16, https: bool, headers: &'a [(String, String)]) -> Request<'
         https,
         path: "healthz",
         headers,
+        check: Check::Probe,
     }
 }
 
@@ -87,6 +88,12 @@ async fn https_probe_skips_verification_and_reads_the_status() {
         get(&req(bad_port, true, &[]), T).await,
         Outcome::Failure("HTTP probe failed with statuscode: 503".into())
     );
+    // A hook only fails when there is no answer at all.
+    let hook = Request {
+        check: Check::Hook,
+        ..req(bad_port, true, &[])
+    };
+    assert_eq!(get(&hook, T).await, Outcome::Success);
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ pub async fn run_hook(
     if let Some(e) = &h.exec {
         handlers::exec(&t, e, limit).await
     } else if let Some(g) = &h.http_get {
-        handlers::http_get(&t, g, limit).await
+        handlers::http_get(&t, g, limit, handlers::HttpCheck::Hook).await
     } else if let Some(s) = &h.tcp_socket {
         handlers::tcp(&t, s, limit).await
     } else if let Some(s) = &h.sleep {

@@ -103,7 +103,7 @@ pub async fn run_probe(t: &ProbeTarget, p: &Probe, timeout: Duration) -> Outcome
     if let Some(e) = &p.exec {
         handlers::exec(&target, e, timeout).await
     } else if let Some(h) = &p.http_get {
-        handlers::http_get(&target, h, timeout).await
+        handlers::http_get(&target, h, timeout, handlers::HttpCheck::Probe).await
     } else if let Some(s) = &p.tcp_socket {
         handlers::tcp(&target, s, timeout).await
     } else if let Some(g) = &p.grpc {

@@ -131,7 +131,7 @@ fn tty_exec_gets_a_terminal_and_resizes() {
     };
     let mut s = env.rt.exec(&id, &opts).unwrap();
     s.resize(100, 40).unwrap();
-    s.stdout.write_all(b"stty size; exit 5\n").unwrap();
+    s.stdout.write_all(b"tty; stty size; exit 5\n").unwrap();
     let mut out = Vec::new();
     let mut buf = [0u8; 1024];
     let start = std::time::Instant::now();
@@ -145,6 +145,12 @@ fn tty_exec_gets_a_terminal_and_resizes() {
     }
     assert!(
         String::from_utf8_lossy(&out).contains("40 100"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    // The pty belongs to the container's devpts, so its name resolves in there.
+    assert!(
+        String::from_utf8_lossy(&out).contains("/dev/pts/0"),
         "{}",
         String::from_utf8_lossy(&out)
     );

@@ -77,12 +77,19 @@ impl Runtime {
         let sb = self.locate(id)?;
         let (child, stdin, stdout, stderr): ([OwnedFd; 3], Option<File>, File, Option<File>) =
             if opts.tty {
-                let pty = nix::pty::openpty(None, None).context("openpty")?;
-                let s = pty.slave;
+                let pid = self.container_status(id)?.pid;
+                // Without a devpts of its own, the container gets a host pty.
+                let (master, s) = match pid.map(super::container_pty::open_in) {
+                    Some(Ok(pair)) => pair,
+                    _ => {
+                        let pty = nix::pty::openpty(None, None).context("openpty")?;
+                        (pty.master, pty.slave)
+                    }
+                };
                 (
                     [s.try_clone()?, s.try_clone()?, s],
                     None,
-                    File::from(pty.master),
+                    File::from(master),
                     None,
                 )
             } else {

@@ -4,6 +4,7 @@
 
 mod attach;
 mod container;
+mod container_pty;
 mod exec;
 mod recover;
 mod sandbox;

@@ -1,4 +1,5 @@
-//! Attach to a running container: output fan-out, stdin, stdinOnce, tty resize, detach.
+//! Attach to a running container (output fan-out, stdin, stdinOnce, tty resize, detach) and
+//! the stop signal an image asks for.
 
 mod common;
 
@@ -125,4 +126,37 @@ fn attach_to_a_tty_container_resizes_its_terminal() {
         .write_all(b"done\n")
         .unwrap();
     assert_eq!(session.wait().unwrap(), 0);
+}
+
+#[test]
+fn stop_sends_the_image_stop_signal_first() {
+    let env = TestEnv::new();
+    let sb = env.rt.run_sandbox(&env.sandbox("stopsig")).unwrap();
+    // The shell exits 0 on SIGUSR1 only; SIGTERM or SIGKILL would leave 143/137.
+    let mut c = env.container(
+        "graceful",
+        &[
+            "sh",
+            "-c",
+            "trap 'echo bye; exit 0' USR1; echo ready; while true; do sleep 0.05; done",
+        ],
+    );
+    c.image_config.stop_signal = Some("SIGUSR1".into());
+    let id = env.run(&sb.id, &c);
+    let log = env.rt.container_log_path(&id).unwrap();
+    common::wait_for(Duration::from_secs(10), || {
+        std::fs::read_to_string(&log)
+            .ok()?
+            .contains("ready")
+            .then_some(())
+    });
+    env.rt.stop_container(&id, Duration::from_secs(10)).unwrap();
+    let st = env.wait_exit(&id);
+    assert_eq!(
+        (st.exit_code, st.reason.as_deref()),
+        (Some(0), Some("Completed"))
+    );
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("stdout F bye"));
 }
