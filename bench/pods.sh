@@ -15,4 +15,4 @@ kport=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));prin
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; ./target/release/peapod reset --data-dir "$d/data" --bridge-name ppbench; rm -rf "$d"' EXIT
 export KUBECONFIG="$d/data/admin.kubeconfig"
 until kubectl get nodes 2>/dev/null | grep -q ' Ready'; do sleep 0.2; done
-./target/release/pod-startup "$KUBECONFIG" "$@"
+./target/release/pod-startup "$KUBECONFIG" --server-pid "$pid" --data-dir "$d/data" "$@"

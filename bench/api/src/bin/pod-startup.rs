@@ -2,7 +2,9 @@
 //! create to "all containers Running" as seen by a watch, for 1- and 2-container busybox pods
 //! (image already on the node), then a burst of N pods until all are Running.
 //!
-//! Usage: pod-startup KUBECONFIG [--runs 50] [--burst 100]
+//! Usage: pod-startup KUBECONFIG [--runs 50] [--burst 100] [--server-pid PID --data-dir DIR]
+//! With `--server-pid`, the server's RSS and the pods' supervisor memory are read while
+//! the burst's pods all run.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,6 +12,10 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, PostParams, WatchEvent, WatchParams};
+
+fn flag(name: &str) -> Option<String> {
+    std::env::args().skip_while(|a| a != name).nth(1)
+}
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -85,10 +91,47 @@ async fn start(
             None => anyhow::bail!("watch ended"),
         }
     }
+    Ok(names.iter().map(|n| done[n]).collect())
+}
+
+async fn delete(pods: &Api<Pod>, names: &[String]) -> anyhow::Result<()> {
     for n in names {
         pods.delete(n, &DeleteParams::default()).await?;
     }
-    Ok(names.iter().map(|n| done[n]).collect())
+    wait_gone(pods).await
+}
+
+/// kB from a `/proc/PID/status` or `smaps_rollup` line such as `VmRSS:   1234 kB`.
+fn proc_kb(path: &str, key: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// (RSS of the server, count, RSS and PSS summed over the pods' supervisors and pause
+/// processes), in kB. Both are found by the `__supervisor <data-dir>/...` command line
+/// (pause is a clone of its supervisor).
+fn memory(server_pid: u32, data_dir: &str) -> (u64, usize, u64, u64) {
+    let server = proc_kb(&format!("/proc/{server_pid}/status"), "VmRSS:");
+    let (mut n, mut rss, mut pss) = (0, 0, 0);
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let pid = e.file_name().to_string_lossy().to_string();
+        if pid.parse::<u32>().is_err() {
+            continue;
+        }
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd);
+        if cmd.contains("__supervisor") && cmd.contains(data_dir) {
+            n += 1;
+            rss += proc_kb(&format!("/proc/{pid}/smaps_rollup"), "Rss:");
+            pss += proc_kb(&format!("/proc/{pid}/smaps_rollup"), "Pss:");
+        }
+    }
+    (server, n, rss, pss)
 }
 
 fn report(what: &str, mut v: Vec<Duration>) {
@@ -131,11 +174,13 @@ async fn main() -> anyhow::Result<()> {
     let pods: Api<Pod> = Api::namespaced(client, "default");
     let runs = arg("--runs", 50);
     let burst = arg("--burst", 100);
+    let server_pid = flag("--server-pid").and_then(|p| p.parse::<u32>().ok());
     for containers in [1, 2] {
         let mut lat = Vec::new();
         for i in 0..runs {
-            lat.extend(start(&pods, &[format!("s{containers}-{i}")], containers).await?);
-            wait_gone(&pods).await?;
+            let name = [format!("s{containers}-{i}")];
+            lat.extend(start(&pods, &name, containers).await?);
+            delete(&pods, &name).await?;
         }
         report(&format!("{containers}-container pod, create→Running"), lat);
     }
@@ -144,6 +189,16 @@ async fn main() -> anyhow::Result<()> {
     let lat = start(&pods, &names, 1).await?;
     println!("burst of {burst} pods: all Running after {:?}", t.elapsed());
     report("burst, per pod", lat);
-    wait_gone(&pods).await?;
+    if let Some(pid) = server_pid {
+        let (server, n, rss, pss) = memory(pid, &flag("--data-dir").unwrap_or_default());
+        println!(
+            "with {burst} pods running: server RSS {:.1} MB; {n} supervisor/pause processes: \
+             RSS {:.1} MB, PSS {:.1} MB in all",
+            server as f64 / 1024.0,
+            rss as f64 / 1024.0,
+            pss as f64 / 1024.0
+        );
+    }
+    delete(&pods, &names).await?;
     Ok(())
 }
