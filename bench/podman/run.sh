@@ -58,13 +58,19 @@ remove_netavark_chains() {
     done
 }
 
+# `podman pod rm -f -t 0` takes ~3.5 s per pod in 4.3; stopping with -t 0 first takes ~0.5 s.
+remove_pods() { # POD...
+    [ $# -gt 0 ] || return 0
+    podman pod stop -t 0 "$@" >/dev/null 2>&1 || true
+    podman pod rm -f "$@" >/dev/null 2>&1 || true
+}
+
 cleanup() {
-    local pids
-    pids=$(jobs -p)
-    [ -z "$pids" ] || { kill $pids 2>/dev/null || true; wait 2>/dev/null || true; }
+    # Let running burst jobs finish (seconds) so that no pod appears after the removal below.
+    wait 2>/dev/null || true
     local pods
     pods=$(podman pod ps -q --filter "name=^$prefix-" 2>/dev/null || true)
-    [ -z "$pods" ] || podman pod rm -f -t 0 $pods >/dev/null 2>&1 || true
+    remove_pods $pods
     podman network rm -f "$net" >/dev/null 2>&1 || true
     [ $had_image = 1 ] || podman rmi -f "$image" >/dev/null 2>&1 || true
     [ $had_pause = 1 ] || podman rmi -f "$pause" >/dev/null 2>&1 || true
@@ -137,7 +143,8 @@ report() { # WHAT
         function ms(us) { return sprintf("%.3fms", us / 1000) }
         function q(x) { i = int((NR - 1) * x + 0.5) + 1; return v[i] }
         { v[NR] = $1 }
-        END { printf "%s: n=%d p50 %s p99 %s max %s min %s\n", what, NR, ms(q(0.5)), ms(q(0.99)), ms(v[NR]), ms(v[1]) }'
+        END { if (NR == 0) { printf "%s: n=0\n", what; exit }
+              printf "%s: n=%d p50 %s p99 %s max %s min %s\n", what, NR, ms(q(0.5)), ms(q(0.99)), ms(v[NR]), ms(v[1]) }'
 }
 
 echo "podman $(podman version --format '{{.Client.Version}}'), runtime runc, network $net ($subnet)"
@@ -146,7 +153,7 @@ echo "load before:$(uptime)"
 # Untimed warm-up: the first kube play builds podman's local pause (infra) image.
 play "$prefix-warmup" 1 >/dev/null
 check_running 1 "$prefix-warmup"
-podman pod rm -f -t 0 "$prefix-warmup" >/dev/null
+remove_pods "$prefix-warmup"
 
 for containers in 1 2; do
     : >"$work/lat-$containers"
@@ -154,7 +161,7 @@ for containers in 1 2; do
         name="$prefix-s$containers-$i"
         play "$name" "$containers" >>"$work/lat-$containers"
         check_running "$containers" "$name"
-        podman pod rm -f -t 0 "$name" >/dev/null
+        remove_pods "$name"
     done
     report "$containers-container pod, kube play→Running" <"$work/lat-$containers"
 done
@@ -169,6 +176,7 @@ burst_one() { # INDEX
         echo "$t0 $t1" >"$work/$name.t"
     fi
 }
+[ "$burst" -gt 0 ] || { echo "load after:$(uptime)"; exit 0; }
 names=()
 start=$(now_us)
 for ((i = 0; i < burst; i++)); do

@@ -144,4 +144,72 @@ mod tests {
         assert_eq!(decode_response(&[0, 0, 0, 0, 0]).unwrap(), 0);
         assert!(decode_response(&[0, 0, 0, 0, 9, 0x08]).is_err());
     }
+
+    /// A real HTTP/2 gRPC health server on loopback: "" serves, "down" doesn't, any other
+    /// service is unknown (grpc-status 5 in a trailers-only answer).
+    async fn health_server() -> String {
+        use http_body_util::StreamBody;
+        use hyper::body::Frame;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let svc = hyper::service::service_fn(
+                    |req: hyper::Request<hyper::body::Incoming>| async move {
+                        assert_eq!(req.uri().path(), "/grpc.health.v1.Health/Check");
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        let service =
+                            String::from_utf8_lossy(body.get(7..).unwrap_or_default()).to_string();
+                        let mut trailers = hyper::HeaderMap::new();
+                        let frames = match service.as_str() {
+                            "" | "down" => {
+                                let status = if service.is_empty() { 1 } else { 2 };
+                                trailers.insert("grpc-status", "0".parse().unwrap());
+                                vec![
+                                    Frame::data(Bytes::from(vec![0, 0, 0, 0, 2, 0x08, status])),
+                                    Frame::trailers(trailers),
+                                ]
+                            }
+                            _ => {
+                                trailers.insert("grpc-status", "5".parse().unwrap());
+                                vec![Frame::trailers(trailers)]
+                            }
+                        };
+                        let stream = futures::stream::iter(
+                            frames.into_iter().map(Ok::<_, std::convert::Infallible>),
+                        );
+                        Ok::<_, std::convert::Infallible>(
+                            hyper::Response::builder()
+                                .header("content-type", "application/grpc")
+                                .body(StreamBody::new(stream))
+                                .unwrap(),
+                        )
+                    },
+                );
+                tokio::spawn(
+                    hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tcp), svc),
+                );
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn checks_a_real_grpc_health_server() {
+        let addr = health_server().await;
+        assert_eq!(check(&addr, "").await, Ok(1));
+        assert_eq!(check(&addr, "down").await, Ok(2));
+        assert_eq!(
+            check(&addr, "nope").await,
+            Err("health rpc failed with grpc-status 5".into())
+        );
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let free = closed.local_addr().unwrap().to_string();
+        drop(closed);
+        assert!(check(&free, "")
+            .await
+            .unwrap_err()
+            .starts_with("failed to connect service"));
+    }
 }
