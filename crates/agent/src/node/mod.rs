@@ -2,6 +2,7 @@
 
 pub mod lease;
 pub mod machine;
+pub mod pressure;
 pub mod register;
 pub mod status;
 
@@ -18,7 +19,8 @@ use crate::config::AgentConfig;
 use machine::Machine;
 use status::{node_status, NodeStatusInput};
 
-/// Publishes the node status once (conditions keep their transition times).
+/// Publishes the node status once, with pressure read from the machine now (conditions keep
+/// their transition times while their status holds).
 pub async fn update_status(
     client: &Client,
     cfg: &AgentConfig,
@@ -32,12 +34,16 @@ pub async fn update_status(
         .as_ref()
         .and_then(|s| s.conditions.clone())
         .unwrap_or_default();
+    let data_dir = cfg.data_dir.clone();
+    let readings =
+        tokio::task::spawn_blocking(move || pressure::Readings::measure(&data_dir)).await?;
     let status = node_status(&NodeStatusInput {
         machine,
         previous: &previous,
         now: Utc::now(),
         streaming_port: cfg.streaming_port,
         images: image_list(images),
+        pressure: readings.pressure(),
     });
     let patch = json!({ "status": status });
     Ok(api
@@ -61,17 +67,25 @@ fn image_list(images: &ImageStore) -> Vec<ContainerImage> {
         .collect()
 }
 
-/// Every `heartbeat_interval`: node status and Lease. Never returns.
+/// Every `heartbeat_interval`: node status and Lease. Never returns. `machine` is the start-up
+/// measurement; each tick measures again (disks grow, memory is hot-plugged).
 pub async fn heartbeat_loop(
     client: Client,
     cfg: Arc<AgentConfig>,
-    machine: Machine,
+    mut machine: Machine,
     images: ImageStore,
     node_uid: Option<String>,
 ) {
     let mut tick = tokio::time::interval(cfg.heartbeat_interval);
+    let mut first = true;
     loop {
         tick.tick().await;
+        if !std::mem::take(&mut first) {
+            let dir = cfg.data_dir.clone();
+            if let Ok(m) = tokio::task::spawn_blocking(move || Machine::measure(&dir)).await {
+                machine = m;
+            }
+        }
         if let Err(e) = lease::renew(&client, &cfg.node_name, node_uid.as_deref()).await {
             tracing::warn!("node lease: {e:#}");
         }

@@ -19,9 +19,10 @@ pub fn node_labels(cfg: &AgentConfig) -> std::collections::BTreeMap<String, Stri
     let mut labels = cfg.node_labels.clone();
     labels.insert("kubernetes.io/hostname".into(), cfg.node_name.clone());
     labels.insert("kubernetes.io/os".into(), "linux".into());
-    labels.insert("kubernetes.io/arch".into(), "amd64".into());
+    let arch = super::machine::go_arch();
+    labels.insert("kubernetes.io/arch".into(), arch.into());
     labels.insert("beta.kubernetes.io/os".into(), "linux".into());
-    labels.insert("beta.kubernetes.io/arch".into(), "amd64".into());
+    labels.insert("beta.kubernetes.io/arch".into(), arch.into());
     labels
 }
 

@@ -11,36 +11,60 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::machine::{Machine, MAX_PODS};
+use super::pressure::Pressure;
 
 pub const KUBELET_VERSION: &str = "v1.33.1";
 
-/// The four conditions with kubelet's reasons and messages.
-const CONDITIONS: [(&str, &str, &str, &str); 4] = [
-    (
-        "MemoryPressure",
-        "False",
-        "KubeletHasSufficientMemory",
-        "kubelet has sufficient memory available",
-    ),
-    (
-        "DiskPressure",
-        "False",
-        "KubeletHasNoDiskPressure",
-        "kubelet has no disk pressure",
-    ),
-    (
-        "PIDPressure",
-        "False",
-        "KubeletHasSufficientPID",
-        "kubelet has sufficient PID available",
-    ),
-    (
-        "Ready",
-        "True",
-        "KubeletReady",
-        "kubelet is posting ready status",
-    ),
-];
+/// (type, status, reason, message) of the four conditions, with kubelet's wording.
+fn condition_facts(p: Pressure) -> [(&'static str, bool, &'static str, &'static str); 4] {
+    let pick =
+        |under: bool, yes: (&'static str, &'static str), no: (&'static str, &'static str)| {
+            if under {
+                yes
+            } else {
+                no
+            }
+        };
+    let mem = pick(
+        p.memory,
+        (
+            "KubeletHasInsufficientMemory",
+            "kubelet has insufficient memory available",
+        ),
+        (
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+        ),
+    );
+    let disk = pick(
+        p.disk,
+        ("KubeletHasDiskPressure", "kubelet has disk pressure"),
+        ("KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    );
+    let pid = pick(
+        p.pid,
+        (
+            "KubeletHasInsufficientPID",
+            "kubelet has insufficient PID available",
+        ),
+        (
+            "KubeletHasSufficientPID",
+            "kubelet has sufficient PID available",
+        ),
+    );
+    [
+        ("MemoryPressure", p.memory, mem.0, mem.1),
+        ("DiskPressure", p.disk, disk.0, disk.1),
+        ("PIDPressure", p.pid, pid.0, pid.1),
+        // Pressure does not make a kubelet NotReady: it evicts and keeps posting Ready.
+        (
+            "Ready",
+            true,
+            "KubeletReady",
+            "kubelet is posting ready status",
+        ),
+    ]
+}
 
 pub struct NodeStatusInput<'a> {
     pub machine: &'a Machine,
@@ -48,6 +72,7 @@ pub struct NodeStatusInput<'a> {
     pub now: DateTime<Utc>,
     pub streaming_port: u16,
     pub images: Vec<ContainerImage>,
+    pub pressure: Pressure,
 }
 
 pub fn node_status(input: &NodeStatusInput<'_>) -> NodeStatus {
@@ -79,12 +104,13 @@ pub fn node_status(input: &NodeStatusInput<'_>) -> NodeStatus {
         ),
     ]
     .into();
-    let conditions = CONDITIONS
-        .iter()
+    let conditions = condition_facts(input.pressure)
+        .into_iter()
         .map(|(kind, status, reason, message)| {
-            let prev = input.previous.iter().find(|c| c.type_ == *kind);
+            let status = if status { "True" } else { "False" };
+            let prev = input.previous.iter().find(|c| c.type_ == kind);
             let transition = match prev {
-                Some(p) if p.status == *status => p
+                Some(p) if p.status == status => p
                     .last_transition_time
                     .clone()
                     .unwrap_or(crate::timeconv::time(input.now)),
@@ -120,7 +146,7 @@ pub fn node_status(input: &NodeStatusInput<'_>) -> NodeStatus {
             }),
         }),
         node_info: Some(NodeSystemInfo {
-            architecture: "amd64".into(),
+            architecture: super::machine::go_arch().into(),
             boot_id: m.boot_id.clone(),
             container_runtime_version: format!("peapod://{}", env!("CARGO_PKG_VERSION")),
             kernel_version: m.kernel_version.clone(),
@@ -167,6 +193,7 @@ mod tests {
             now: t0,
             streaming_port: 10250,
             images: vec![],
+            pressure: Pressure::default(),
         });
         let cap = s.capacity.as_ref().unwrap();
         assert_eq!(cap["cpu"].0, "2");
@@ -193,6 +220,7 @@ mod tests {
             now: t1,
             streaming_port: 10250,
             images: vec![],
+            pressure: Pressure::default(),
         });
         let ready2 = s2
             .conditions
@@ -202,5 +230,101 @@ mod tests {
             .unwrap();
         assert_eq!(ready2.last_transition_time, Some(crate::timeconv::time(t0)));
         assert_eq!(ready2.last_heartbeat_time, Some(crate::timeconv::time(t1)));
+    }
+
+    #[test]
+    fn pressure_conditions_follow_readings_and_keep_transition_times() {
+        let m = machine();
+        let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let at = |secs: i64, previous: &[NodeCondition], pressure: Pressure| {
+            node_status(&NodeStatusInput {
+                machine: &m,
+                previous,
+                now: t0 + chrono::Duration::seconds(secs),
+                streaming_port: 10250,
+                images: vec![],
+                pressure,
+            })
+            .conditions
+            .unwrap()
+        };
+        let find = |conds: &[NodeCondition], kind: &str| {
+            conds.iter().find(|c| c.type_ == kind).cloned().unwrap()
+        };
+        let calm = at(0, &[], Pressure::default());
+        let mem = find(&calm, "MemoryPressure");
+        assert_eq!(
+            (
+                mem.status.as_str(),
+                mem.reason.as_deref(),
+                mem.message.as_deref()
+            ),
+            (
+                "False",
+                Some("KubeletHasSufficientMemory"),
+                Some("kubelet has sufficient memory available")
+            )
+        );
+        assert_eq!(
+            find(&calm, "PIDPressure").reason.as_deref(),
+            Some("KubeletHasSufficientPID")
+        );
+
+        let squeezed = Pressure {
+            memory: true,
+            disk: true,
+            pid: true,
+        };
+        let hot = at(10, &calm, squeezed);
+        let expect = [
+            (
+                "MemoryPressure",
+                "KubeletHasInsufficientMemory",
+                "kubelet has insufficient memory available",
+            ),
+            (
+                "DiskPressure",
+                "KubeletHasDiskPressure",
+                "kubelet has disk pressure",
+            ),
+            (
+                "PIDPressure",
+                "KubeletHasInsufficientPID",
+                "kubelet has insufficient PID available",
+            ),
+        ];
+        for (kind, reason, message) in expect {
+            let c = find(&hot, kind);
+            assert_eq!(c.status, "True", "{kind}");
+            assert_eq!(c.reason.as_deref(), Some(reason));
+            assert_eq!(c.message.as_deref(), Some(message));
+            assert_eq!(
+                c.last_transition_time,
+                Some(crate::timeconv::time(t0 + chrono::Duration::seconds(10))),
+                "{kind} changed status: new transition time"
+            );
+        }
+        let ready = find(&hot, "Ready");
+        assert_eq!(ready.status, "True");
+        assert_eq!(ready.last_transition_time, Some(crate::timeconv::time(t0)));
+
+        // Still under pressure: the transition time stays; relieved: it moves again.
+        let still = at(20, &hot, squeezed);
+        assert_eq!(
+            find(&still, "DiskPressure").last_transition_time,
+            find(&hot, "DiskPressure").last_transition_time
+        );
+        let relieved = at(30, &still, Pressure::default());
+        let disk = find(&relieved, "DiskPressure");
+        assert_eq!(disk.status, "False");
+        assert_eq!(disk.reason.as_deref(), Some("KubeletHasNoDiskPressure"));
+        assert_eq!(
+            disk.last_transition_time,
+            Some(crate::timeconv::time(t0 + chrono::Duration::seconds(30)))
+        );
+        assert_eq!(
+            disk.last_heartbeat_time,
+            Some(crate::timeconv::time(t0 + chrono::Duration::seconds(30)))
+        );
     }
 }
