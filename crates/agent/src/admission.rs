@@ -86,63 +86,96 @@ pub fn pod_request(spec: &PodSpec) -> Admitted {
     }
 }
 
+/// Why the node refused a pod: the failing predicate's reason and its text. The event says
+/// `message`; the pod status says "Pod was rejected: " + `message` (as the kubelet does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub reason: String,
+    pub message: String,
+}
+
+impl Rejection {
+    fn insufficient(name: &str, requested: i128, used: i128, capacity: i128) -> Self {
+        Rejection {
+            reason: format!("OutOf{name}"),
+            message: format!(
+                "Node didn't have enough resource: {name}, requested: {requested}, used: {used}, capacity: {capacity}"
+            ),
+        }
+    }
+
+    /// The pod's final status.
+    pub fn terminal(&self) -> Terminal {
+        Terminal {
+            phase: "Failed",
+            reason: self.reason.clone(),
+            message: format!("Pod was rejected: {}", self.message),
+        }
+    }
+}
+
 fn ports_clash(a: &(u16, String, String), b: &(u16, String, String)) -> bool {
     let any = |ip: &str| ip.is_empty() || ip == "0.0.0.0";
     a.0 == b.0 && a.1 == b.1 && (any(&a.2) || any(&b.2) || a.2 == b.2)
 }
 
+/// What the node offers to pods.
+#[derive(Debug, Clone, Copy)]
+pub struct Capacity {
+    pub cpu_milli: i128,
+    pub memory: i128,
+    pub storage: i128,
+    pub pods: i128,
+}
+
 /// Admits the pod (recording what it holds) or returns the rejection.
-pub fn admit(ctx: &Ctx, uid: &str, spec: &PodSpec) -> Result<(), Terminal> {
+pub fn admit(ctx: &Ctx, uid: &str, spec: &PodSpec) -> Result<(), Rejection> {
     let want = pod_request(spec);
     let Ok(mut admitted) = ctx.admitted.lock() else {
         return Ok(());
+    };
+    let m = &ctx.machine;
+    let capacity = Capacity {
+        cpu_milli: i128::from(m.cpus) * 1000,
+        memory: i128::from(m.allocatable_memory()),
+        storage: i128::from(m.allocatable_storage()),
+        pods: i128::from(MAX_PODS),
     };
     let others: Vec<&Admitted> = admitted
         .iter()
         .filter(|(k, _)| k.as_str() != uid)
         .map(|(_, v)| v)
         .collect();
+    fits(&want, &others, capacity)?;
+    admitted.insert(uid.to_string(), want);
+    Ok(())
+}
+
+/// The kubelet's admission predicates, in its order: pods, cpu, memory, storage, host ports.
+pub fn fits(want: &Admitted, others: &[&Admitted], capacity: Capacity) -> Result<(), Rejection> {
     let used = |f: fn(&Admitted) -> i128| others.iter().map(|a| f(a)).sum::<i128>();
-    let m = &ctx.machine;
+    let pods = others.len() as i128;
+    if pods >= capacity.pods {
+        return Err(Rejection::insufficient("pods", 1, pods, capacity.pods));
+    }
     let checks: [(&str, i128, i128, i128); 3] = [
         (
             "cpu",
             want.cpu_milli,
             used(|a| a.cpu_milli),
-            i128::from(m.cpus) * 1000,
+            capacity.cpu_milli,
         ),
-        (
-            "memory",
-            want.memory,
-            used(|a| a.memory),
-            i128::from(m.allocatable_memory()),
-        ),
+        ("memory", want.memory, used(|a| a.memory), capacity.memory),
         (
             "ephemeral-storage",
             want.storage,
             used(|a| a.storage),
-            i128::from(m.allocatable_storage()),
+            capacity.storage,
         ),
     ];
-    if others.len() as u64 >= MAX_PODS {
-        return Err(Terminal {
-            phase: "Failed",
-            reason: "OutOfpods".into(),
-            message: format!(
-                "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: {}, capacity: {MAX_PODS}",
-                others.len()
-            ),
-        });
-    }
     for (name, req, used, cap) in checks {
         if req > 0 && req + used > cap {
-            return Err(Terminal {
-                phase: "Failed",
-                reason: format!("OutOf{name}"),
-                message: format!(
-                    "Pod was rejected: Node didn't have enough resource: {name}, requested: {req}, used: {used}, capacity: {cap}"
-                ),
-            });
+            return Err(Rejection::insufficient(name, req, used, cap));
         }
     }
     for p in &want.host_ports {
@@ -150,16 +183,12 @@ pub fn admit(ctx: &Ctx, uid: &str, spec: &PodSpec) -> Result<(), Terminal> {
             .iter()
             .any(|o| o.host_ports.iter().any(|q| ports_clash(p, q)))
         {
-            return Err(Terminal {
-                phase: "Failed",
+            return Err(Rejection {
                 reason: "NodePorts".into(),
-                message:
-                    "Pod was rejected: node(s) didn't have free ports for the requested pod ports"
-                        .into(),
+                message: "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports".into(),
             });
         }
     }
-    admitted.insert(uid.to_string(), want);
     Ok(())
 }
 
@@ -194,6 +223,55 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(pod_request(&spec).memory, 250 << 20);
+    }
+
+    #[test]
+    fn rejection_texts_follow_the_kubelet() {
+        let t = Rejection::insufficient("cpu", 3000, 0, 2000).terminal();
+        assert_eq!(t.phase, "Failed");
+        assert_eq!(t.reason, "OutOfcpu");
+        assert_eq!(
+            t.message,
+            "Pod was rejected: Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 2000"
+        );
+        assert_eq!(
+            Rejection::insufficient("ephemeral-storage", 1, 2, 2).reason,
+            "OutOfephemeral-storage"
+        );
+    }
+
+    #[test]
+    fn host_port_conflict_is_rejected_like_the_kubelet() {
+        let cap = Capacity {
+            cpu_milli: 2000,
+            memory: 1 << 30,
+            storage: 1 << 30,
+            pods: 110,
+        };
+        let holder = Admitted {
+            host_ports: vec![(8080, "TCP".into(), String::new())],
+            ..Default::default()
+        };
+        let want = holder.clone();
+        let r = fits(&want, &[&holder], cap).unwrap_err();
+        assert_eq!(r.reason, "NodePorts");
+        assert_eq!(
+            r.terminal().message,
+            "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports"
+        );
+        let cpu = Admitted {
+            cpu_milli: 3000,
+            ..Default::default()
+        };
+        let r = fits(&cpu, &[], cap).unwrap_err();
+        assert_eq!(r.reason, "OutOfcpu");
+        assert_eq!(
+            r.message,
+            "Node didn't have enough resource: cpu, requested: 3000, used: 0, capacity: 2000"
+        );
+        let full = vec![&holder; 110];
+        assert_eq!(fits(&cpu, &full, cap).unwrap_err().reason, "OutOfpods");
+        assert!(fits(&Admitted::default(), &[&holder], cap).is_ok());
     }
 
     #[test]

@@ -70,6 +70,18 @@ impl Backoff {
     pub fn reset(&mut self, key: &str) {
         self.delays.remove(key);
     }
+
+    /// Rebuilds the state of a container that has restarted `restarts` times (after an agent
+    /// restart lost it): as if [`Backoff::restarted`] had run once per restart.
+    pub fn seed(&mut self, key: &str, restarts: u32) {
+        if restarts == 0 {
+            return;
+        }
+        // 10 s · 2^(n-1), capped; past 6 doublings it is MAX anyway.
+        let doublings = (restarts - 1).min(6);
+        let delay = (INITIAL * 2u32.pow(doublings)).min(MAX);
+        self.delays.insert(key.to_string(), delay);
+    }
 }
 
 /// `10s`, `1m20s`, `5m0s` like Go's Duration printing in kubelet messages.
@@ -121,6 +133,29 @@ mod tests {
             Decision::RestartNow
         );
         assert_eq!(b.current("c"), None);
+    }
+
+    #[test]
+    fn seeded_state_matches_live_restarts() {
+        for n in 0..12u32 {
+            let mut live = Backoff::default();
+            for _ in 0..n {
+                live.restarted("c");
+            }
+            let mut seeded = Backoff::default();
+            seeded.seed("c", n);
+            assert_eq!(seeded.current("c"), live.current("c"), "{n} restarts");
+        }
+        // A container that crashed 3 s ago after its second restart still waits.
+        let mut b = Backoff::default();
+        b.seed("c", 2);
+        assert_eq!(
+            b.check("c", Some(t(0)), t(1), t(4)),
+            Decision::Wait {
+                delay: Duration::from_secs(20),
+                until: t(21)
+            }
+        );
     }
 
     #[test]

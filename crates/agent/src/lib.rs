@@ -97,8 +97,9 @@ pub async fn run(client: Client, cfg: AgentConfig) -> anyhow::Result<()> {
     let rt = runtime.clone();
     let report = tokio::task::spawn_blocking(move || rt.recover()).await?;
     tracing::info!(
-        "runtime recovery: {} sandboxes adopted, {} cleaned",
+        "runtime recovery: {} sandboxes adopted, {} stopped kept, {} cleaned",
         report.adopted.len(),
+        report.stopped.len(),
         report.cleaned.len()
     );
 

@@ -18,8 +18,17 @@ pub struct ProbeState {
     pub started: bool,
     pub ready: bool,
     /// Set when liveness (or startup) failed `failureThreshold` times: the container must be
-    /// killed and restarted. The text is the reason for the Killing event.
-    pub kill: Option<String>,
+    /// killed and restarted.
+    pub kill: Option<KillOrder>,
+}
+
+/// A probe's verdict that the container must die.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KillOrder {
+    /// The Killing event's message.
+    pub message: String,
+    /// The probe's own `terminationGracePeriodSeconds`, which overrides the pod's.
+    pub grace: Option<Duration>,
 }
 
 pub type Shared = Arc<Mutex<ProbeState>>;
@@ -199,10 +208,15 @@ async fn probe_loop(t: &ProbeTarget, state: &Shared, kind: Kind, p: &Probe) -> b
                                 "startup"
                             };
                             update(state, |s| {
-                                s.kill = Some(format!(
-                                    "Container {} failed {what} probe, will be restarted",
-                                    t.container.name
-                                ));
+                                s.kill = Some(KillOrder {
+                                    message: format!(
+                                        "Container {} failed {what} probe, will be restarted",
+                                        t.container.name
+                                    ),
+                                    grace: p
+                                        .termination_grace_period_seconds
+                                        .map(|g| Duration::from_secs(g.max(0) as u64)),
+                                });
                                 true
                             });
                             t.notify.notify_one();

@@ -15,8 +15,13 @@ use peapod_runtime::{ContainerState as RtState, ContainerStatus as RtStatus};
 use serde_json::json;
 use tokio::sync::{watch, Notify};
 
+mod adopt;
+mod restarts;
+
+use restarts::{process_exec_failed, FailedRun};
+
 use crate::admission;
-use crate::backoff::{go_duration, Backoff, Decision};
+use crate::backoff::Backoff;
 use crate::container_config::{container_config, ContainerInputs};
 use crate::ctx::{Ctx, PodRuntimeInfo};
 use crate::env::{container_env, EnvInputs, Sources};
@@ -35,6 +40,9 @@ struct SandboxRef {
     id: String,
     netns: Option<PathBuf>,
     ips: Vec<String>,
+    /// Pause and network are gone (the pod finished); containers and logs are kept until the
+    /// pod is deleted.
+    stopped: bool,
 }
 
 pub struct PodWorker {
@@ -54,8 +62,15 @@ pub struct PodWorker {
     images: HashMap<String, (String, String)>,
     /// container id → probes of that instance
     probes: HashMap<String, Probes>,
+    /// container name → its last attempt, which failed to run (RunContainerError): the
+    /// retry waits for the restart back-off
+    start_failed: HashMap<String, FailedRun>,
+    /// container name → when creating it last failed (CreateContainerError)
+    create_failed: HashMap<String, DateTime<Utc>>,
     notify: Arc<Notify>,
     last_status: Option<PodStatus>,
+    /// The last status write failed: a finished pod retries it.
+    status_unsent: bool,
 }
 
 /// (current, previous) instance per container name.
@@ -78,8 +93,11 @@ impl PodWorker {
             waiting: HashMap::new(),
             images: HashMap::new(),
             probes: HashMap::new(),
+            start_failed: HashMap::new(),
+            create_failed: HashMap::new(),
             notify: Arc::new(Notify::new()),
             last_status: None,
+            status_unsent: false,
         }
     }
 
@@ -102,6 +120,8 @@ impl PodWorker {
                     tracing::warn!("syncing pod {}: {e:#}", pod_full_name(&self.pod));
                 }
                 self.publish_status().await;
+            } else if self.status_unsent {
+                self.write_status().await;
             }
             let resync = self.ctx.cfg.resync_interval;
             tokio::select! {
@@ -139,6 +159,10 @@ impl PodWorker {
             .unwrap_or_default()
     }
 
+    fn live_sandbox(&self) -> Option<&SandboxRef> {
+        self.sandbox.as_ref().filter(|s| !s.stopped)
+    }
+
     fn host_network(&self) -> bool {
         self.pod
             .spec
@@ -157,11 +181,10 @@ impl PodWorker {
             .unwrap_or_default()
     }
 
-    /// After an agent restart: take over the pod's live sandbox and running containers.
-    async fn adopt(&mut self) {
+    /// The runtime's sandboxes of this pod.
+    async fn pod_sandboxes(&self) -> Vec<peapod_runtime::SandboxStatus> {
         let uid = self.uid.clone();
-        let found = self
-            .ctx
+        self.ctx
             .rt(move |rt| {
                 Ok(rt
                     .list_sandboxes()
@@ -170,58 +193,7 @@ impl PodWorker {
                     .collect::<Vec<_>>())
             })
             .await
-            .unwrap_or_default();
-        let status = self.pod.status.clone().unwrap_or_default();
-        let phase = status.phase.clone().unwrap_or_default();
-        if phase == "Succeeded" || phase == "Failed" {
-            self.finished = true;
-        }
-        if status.start_time.is_some() {
-            // We admitted it before the restart.
-            self.admitted = true;
-            self.start_time = status.start_time.as_ref().map(crate::timeconv::from_time);
-            if let Some(spec) = &self.pod.spec {
-                if let Ok(mut a) = self.ctx.admitted.lock() {
-                    a.insert(self.uid.clone(), admission::pod_request(spec));
-                }
-            }
-        }
-        for sb in found {
-            if sb.state == peapod_runtime::SandboxState::Ready && self.sandbox.is_none() {
-                self.sandbox = Some(SandboxRef {
-                    id: sb.id.clone(),
-                    netns: sb.netns_path.clone(),
-                    ips: sb.ips.clone(),
-                });
-            } else {
-                self.remove_sandbox(&sb.id, sb.netns_path.clone()).await;
-            }
-        }
-        if self.sandbox.is_none() {
-            return;
-        }
-        self.last_status = self.pod.status.clone();
-        let was_ready: HashMap<String, bool> = status
-            .container_statuses
-            .iter()
-            .flatten()
-            .chain(status.init_container_statuses.iter().flatten())
-            .filter_map(|s| s.container_id.clone().map(|id| (id, s.ready)))
-            .collect();
-        let instances = self.instances().await;
-        let spec = self.pod.spec.clone().unwrap_or_default();
-        for (c, init) in all_containers(&spec) {
-            if let Some((Some(cur), _)) = instances.get(&c.name) {
-                if cur.state == RtState::Running {
-                    let ready = was_ready
-                        .get(&crate::status::container_id(&cur.id))
-                        .copied()
-                        .unwrap_or(false);
-                    self.start_probes(c, init, &cur.id, ready);
-                }
-            }
-        }
-        self.publish_info(&instances);
+            .unwrap_or_default()
     }
 
     fn start_probes(&mut self, c: &Container, init: bool, id: &str, was_ready: bool) {
@@ -315,8 +287,10 @@ impl PodWorker {
             namespace: self.pod.metadata.namespace.clone().unwrap_or_default(),
             name: self.pod.metadata.name.clone().unwrap_or_default(),
             uid: self.uid.clone(),
-            sandbox_id: self.sandbox.as_ref().map(|s| s.id.clone()),
-            netns: self.sandbox.as_ref().and_then(|s| s.netns.clone()),
+            // A stopped sandbox has no namespaces left to exec or forward into; its
+            // containers' logs are still found through `containers`.
+            sandbox_id: self.live_sandbox().map(|s| s.id.clone()),
+            netns: self.live_sandbox().and_then(|s| s.netns.clone()),
             containers,
         });
     }
@@ -328,11 +302,11 @@ impl PodWorker {
         }
         let spec = self.pod.spec.clone().unwrap_or_default();
         if !self.admitted {
-            if let Err(t) = admission::admit(&self.ctx, &self.uid, &spec) {
+            if let Err(r) = admission::admit(&self.ctx, &self.uid, &spec) {
                 self.ctx
                     .events
-                    .pod(&self.pod, EventType::Warning, &t.reason, &t.message);
-                self.terminal = Some(t);
+                    .pod(&self.pod, EventType::Warning, &r.reason, &r.message);
+                self.terminal = Some(r.terminal());
                 return Ok(());
             }
             self.admitted = true;
@@ -344,7 +318,8 @@ impl PodWorker {
                 self.ctx
                     .events
                     .pod(&self.pod, EventType::Normal, "DeadlineExceeded", msg);
-                self.kill_all(self.spec_grace(), None).await;
+                self.kill_all(self.spec_grace(), Some("Stopping container"))
+                    .await;
                 self.terminal = Some(Terminal {
                     phase: "Failed",
                     reason: "DeadlineExceeded".into(),
@@ -369,7 +344,7 @@ impl PodWorker {
             let (cur, _) = instances.get(&c.name).cloned().unwrap_or_default();
             match cur.as_ref().map(|c| c.state) {
                 None | Some(RtState::Created) => {
-                    self.start(c, true, cur.as_ref(), 0).await;
+                    self.start_or_retry(c, true, cur.as_ref()).await;
                     initialized = false;
                     if !sidecar {
                         break;
@@ -409,7 +384,7 @@ impl PodWorker {
                 let (cur, _) = instances.get(&c.name).cloned().unwrap_or_default();
                 match cur.as_ref().map(|c| c.state) {
                     None | Some(RtState::Created) => {
-                        self.start(c, false, cur.as_ref(), 0).await;
+                        self.start_or_retry(c, false, cur.as_ref()).await;
                     }
                     Some(RtState::Running) => {
                         self.check_liveness(c, false, cur.as_ref()).await;
@@ -436,9 +411,9 @@ impl PodWorker {
     async fn check_liveness(&mut self, c: &Container, init: bool, cur: Option<&RtStatus>) {
         let Some(cur) = cur else { return };
         let kill = self.probes.get(&cur.id).and_then(|p| p.snapshot().kill);
-        if let Some(msg) = kill {
+        if let Some(order) = kill {
             self.probes.remove(&cur.id);
-            let grace = Duration::from_secs(
+            let pod_grace = Duration::from_secs(
                 self.pod
                     .spec
                     .as_ref()
@@ -446,6 +421,7 @@ impl PodWorker {
                     .unwrap_or(30)
                     .max(0) as u64,
             );
+            let grace = order.grace.unwrap_or(pod_grace);
             kill_container(
                 &self.ctx,
                 &self.pod,
@@ -454,59 +430,10 @@ impl PodWorker {
                 &cur.id,
                 &self.pod_ip(),
                 grace,
-                Some(msg),
+                Some(order.message),
             )
             .await;
             self.notify.notify_one();
-        }
-    }
-
-    async fn restart_with_backoff(&mut self, c: &Container, init: bool, cur: &RtStatus) {
-        let key = c.name.clone();
-        let finished = cur.finished_at.unwrap_or_else(Utc::now);
-        match self
-            .backoff
-            .check(&key, cur.started_at, finished, Utc::now())
-        {
-            Decision::RestartNow => {
-                self.backoff.restarted(&key);
-                self.probes.remove(&cur.id);
-                self.start(c, init, None, cur.restart_count + 1).await;
-            }
-            Decision::Wait { delay, until } => {
-                let pod = &self.pod;
-                let msg = format!(
-                    "back-off {} restarting failed container={} pod={}",
-                    go_duration(delay),
-                    c.name,
-                    pod_full_name(pod)
-                );
-                let fresh = self.waiting.get(&c.name).map(|w| w.reason.as_str())
-                    != Some("CrashLoopBackOff");
-                if fresh {
-                    self.ctx.events.container(
-                        pod,
-                        &c.name,
-                        init,
-                        EventType::Warning,
-                        "BackOff",
-                        format!(
-                            "Back-off restarting failed container {} in pod {}",
-                            c.name,
-                            pod_full_name(pod)
-                        ),
-                    );
-                }
-                self.waiting
-                    .insert(c.name.clone(), Waiting::new("CrashLoopBackOff", Some(msg)));
-                // Wake up when the back-off ends.
-                let notify = self.notify.clone();
-                let wait = (until - Utc::now()).to_std().unwrap_or_default();
-                tokio::spawn(async move {
-                    tokio::time::sleep(wait).await;
-                    notify.notify_one();
-                });
-            }
         }
     }
 
@@ -530,7 +457,8 @@ impl PodWorker {
                 "Pod sandbox changed, it will be killed and re-created.",
             );
             self.probes.clear();
-            self.remove_sandbox(&sb.id, sb.netns.clone()).await;
+            crate::cleanup::remove_sandbox(&self.ctx, &sb.id, sb.netns.as_deref(), Duration::ZERO)
+                .await;
             self.sandbox = None;
         }
         let prepared = match self.ctx.volumes.prepare(&self.pod).await {
@@ -590,7 +518,8 @@ impl PodWorker {
                             sb.id
                         ),
                     );
-                    self.remove_sandbox(&sb.id, Some(netns)).await;
+                    crate::cleanup::remove_sandbox(&self.ctx, &sb.id, Some(&netns), Duration::ZERO)
+                        .await;
                     return false;
                 }
             }
@@ -603,18 +532,18 @@ impl PodWorker {
             id: sb.id,
             netns: sb.netns_path,
             ips,
+            stopped: false,
         });
         true
     }
 
-    /// Creates and starts one container instance (image, env, hooks, probes).
-    async fn start(&mut self, c: &Container, init: bool, stale: Option<&RtStatus>, restart: u32) {
-        let Some(sb) = self.sandbox.clone() else {
+    /// Creates and starts one container instance (image, env, hooks, probes) as restart
+    /// number `restart`; `replace` is a never-started instance to remove first.
+    async fn start(&mut self, c: &Container, init: bool, replace: Option<&RtStatus>, restart: u32) {
+        let Some(sb) = self.live_sandbox().cloned() else {
             return;
         };
-        let restart = stale.map(|s| s.restart_count).unwrap_or(restart);
-        if let Some(s) = stale {
-            // A container created but never started (agent stopped in between): redo it.
+        if let Some(s) = replace {
             let id = s.id.clone();
             let _ = self.ctx.rt(move |rt| rt.remove_container(&id)).await;
         }
@@ -696,13 +625,19 @@ impl PodWorker {
                     "Failed",
                     format!("Error: {msg}"),
                 );
-                self.waiting.insert(
-                    c.name.clone(),
-                    Waiting::new("CreateContainerError", Some(msg)),
-                );
+                if process_exec_failed(&msg) {
+                    self.run_failed(c, None, restart, msg);
+                } else {
+                    self.create_failed.insert(c.name.clone(), Utc::now());
+                    self.waiting.insert(
+                        c.name.clone(),
+                        Waiting::new("CreateContainerError", Some(msg)),
+                    );
+                }
                 return;
             }
         };
+        self.create_failed.remove(&c.name);
         self.waiting.remove(&c.name);
         self.ctx.events.container(
             &pod,
@@ -714,17 +649,19 @@ impl PodWorker {
         );
         let id2 = id.clone();
         if let Err(e) = self.ctx.rt(move |rt| rt.start_container(&id2)).await {
-            let msg = format!("{e:#}");
+            let msg = format!("failed to start container {:?}: {e:#}", c.name);
             self.ctx.events.container(
                 &pod,
                 &c.name,
                 init,
                 EventType::Warning,
                 "Failed",
-                format!("Error: failed to start container {:?}: {msg}", c.name),
+                format!("Error: {msg}"),
             );
+            self.run_failed(c, Some(id), restart, msg);
             return;
         }
+        self.start_failed.remove(&c.name);
         self.ctx.events.container(
             &pod,
             &c.name,
@@ -734,7 +671,12 @@ impl PodWorker {
             format!("Started container {}", c.name),
         );
         let pod_ip = self.pod_ip();
-        if let Err(_msg) = post_start(&self.ctx, &pod, c, init, &id, &pod_ip).await {
+        if let Err(msg) = post_start(&self.ctx, &pod, c, init, &id, &pod_ip).await {
+            // Shown while the container waits for its restart (per restartPolicy).
+            self.waiting.insert(
+                c.name.clone(),
+                Waiting::new("PostStartHookError", Some(msg)),
+            );
             kill_container(
                 &self.ctx,
                 &pod,
@@ -798,45 +740,42 @@ impl PodWorker {
         }
     }
 
-    async fn remove_sandbox(&self, id: &str, netns: Option<PathBuf>) {
-        if let Err(e) = self.ctx.network.teardown(id, netns.as_deref()).await {
-            tracing::warn!("network teardown of sandbox {id}: {e}");
+    /// The pod finished: nothing restarts. Stop what still runs (sidecars), then kubelet-like
+    /// kill the sandbox: pause and network go (the IP is released), containers' statuses and
+    /// logs stay for `kubectl logs` until the pod is deleted.
+    async fn finish(&mut self) {
+        self.finished = true;
+        self.kill_all(self.spec_grace(), Some("Stopping container"))
+            .await;
+        self.probes.clear();
+        if let Ok(mut a) = self.ctx.admitted.lock() {
+            a.remove(&self.uid);
         }
-        let id = id.to_string();
-        if let Err(e) = self
-            .ctx
-            .rt(move |rt| {
-                rt.stop_sandbox(&id, Duration::from_secs(0))?;
-                rt.remove_sandbox(&id)
-            })
-            .await
-        {
-            tracing::warn!("removing sandbox: {e:#}");
+        let Some(sb) = self.sandbox.as_mut().filter(|s| !s.stopped) else {
+            return;
+        };
+        let (id, netns) = (sb.id.clone(), sb.netns.clone());
+        if crate::cleanup::stop_sandbox(&self.ctx, &id, netns.as_deref(), Duration::ZERO).await {
+            sb.stopped = true;
         }
+        let instances = self.instances().await;
+        self.publish_info(&instances);
     }
 
     /// Stops everything the pod has on this node and removes it.
     async fn teardown(&mut self, grace: Duration) {
         self.kill_all(grace, Some("Stopping container")).await;
         self.probes.clear();
-        if let Some(sb) = self.sandbox.take() {
-            self.remove_sandbox(&sb.id, sb.netns.clone()).await;
-        }
-        // Sandboxes we did not know about (a crash between create and record).
-        let uid = self.uid.clone();
-        let leftovers = self
-            .ctx
-            .rt(move |rt| {
-                Ok(rt
-                    .list_sandboxes()
-                    .into_iter()
-                    .filter(|s| s.uid == uid)
-                    .collect::<Vec<_>>())
-            })
-            .await
-            .unwrap_or_default();
-        for sb in leftovers {
-            self.remove_sandbox(&sb.id, sb.netns_path.clone()).await;
+        self.sandbox = None;
+        // Ours, and any we did not know about (a crash between create and record).
+        for sb in self.pod_sandboxes().await {
+            crate::cleanup::remove_sandbox(
+                &self.ctx,
+                &sb.id,
+                sb.netns_path.as_deref(),
+                Duration::ZERO,
+            )
+            .await;
         }
         if let Err(e) = self.ctx.volumes.cleanup(&self.uid).await {
             tracing::warn!("cleaning volumes of pod {}: {e:#}", self.uid);
@@ -886,8 +825,17 @@ impl PodWorker {
 
     fn views(&self, instances: &Instances) -> (Vec<ContainerView>, Vec<ContainerView>) {
         let spec = self.pod.spec.clone().unwrap_or_default();
-        let mk = |c: &Container, sidecar: bool| -> ContainerView {
-            let (cur, prev) = instances.get(&c.name).cloned().unwrap_or_default();
+        let mk = |c: &Container, init: bool| -> ContainerView {
+            let sidecar = init && c.restart_policy.as_deref() == Some("Always");
+            let (mut cur, prev) = instances.get(&c.name).cloned().unwrap_or_default();
+            // Under restartPolicy Never a container whose process failed to start is done.
+            let given_up = self
+                .start_failed
+                .get(&c.name)
+                .filter(|_| !self.retries_failed_runs(c, init));
+            if let Some(f) = given_up {
+                cur = Some(f.as_exited(&c.name));
+            }
             let probe = cur
                 .as_ref()
                 .and_then(|x| self.probes.get(&x.id))
@@ -899,6 +847,7 @@ impl PodWorker {
             // A running/created container's waiting reason is stale; an exited one keeps it
             // only while it is going to restart.
             let waiting = match cur.as_ref().map(|c| c.state) {
+                _ if given_up.is_some() => None,
                 Some(RtState::Running) => None,
                 _ => self.waiting.get(&c.name).cloned(),
             };
@@ -924,13 +873,24 @@ impl PodWorker {
             .init_containers
             .iter()
             .flatten()
-            .map(|c| mk(c, c.restart_policy.as_deref() == Some("Always")))
+            .map(|c| mk(c, true))
             .collect();
         let apps = spec.containers.iter().map(|c| mk(c, false)).collect();
         (init, apps)
     }
 
+    /// Writes the pod status; a pod that just finished is then stopped and its status
+    /// written once more (PodReadyToStartContainers turns False).
     async fn publish_status(&mut self) {
+        let phase = self.write_status().await;
+        if (phase == "Succeeded" || phase == "Failed") && !self.finished {
+            self.finish().await;
+            self.write_status().await;
+        }
+    }
+
+    /// Builds and writes the status (unless unchanged); returns its phase.
+    async fn write_status(&mut self) -> String {
         let instances = self.instances().await;
         let (init, containers) = self.views(&instances);
         let mut pod = self.pod.clone();
@@ -944,7 +904,8 @@ impl PodWorker {
             pod: &pod,
             init,
             containers,
-            sandbox_ready: self.sandbox.is_some() || self.host_network() && self.admitted,
+            sandbox_ready: self.live_sandbox().is_some()
+                || self.host_network() && self.admitted && !self.finished,
             pod_ips: self.pod_ips(),
             host_ip: self.ctx.host_ip(),
             start_time: self.start_time,
@@ -958,7 +919,7 @@ impl PodWorker {
             .as_ref()
             .is_some_and(|l| same_status(l, &status))
         {
-            return;
+            return phase;
         }
         let api: Api<Pod> = Api::namespaced(
             self.ctx.client.clone(),
@@ -970,18 +931,16 @@ impl PodWorker {
             .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
         {
-            Ok(_) => self.last_status = Some(status),
-            Err(e) => tracing::debug!("writing status of pod {name}: {e}"),
-        }
-        if (phase == "Succeeded" || phase == "Failed") && !self.finished {
-            // Terminal: nothing restarts; stop what still runs (sidecars) and free the IP.
-            self.finished = true;
-            self.kill_all(self.spec_grace(), Some("Stopping container"))
-                .await;
-            if let Ok(mut a) = self.ctx.admitted.lock() {
-                a.remove(&self.uid);
+            Ok(_) => {
+                self.last_status = Some(status);
+                self.status_unsent = false;
+            }
+            Err(e) => {
+                tracing::debug!("writing status of pod {name}: {e}");
+                self.status_unsent = true;
             }
         }
+        phase
     }
 }
 

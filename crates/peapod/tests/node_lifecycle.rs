@@ -252,7 +252,7 @@ spec:
     });
     let printed = s.ok(&["get", "pods", "--no-headers"]);
     // As kubectl prints them (a killed container shows as Error, as upstream).
-    for want in ["ErrImageNeverPull", "ImagePullBackOff"] {
+    for want in ["ErrImageNeverPull", "OutOfcpu", "ImagePullBackOff"] {
         assert!(printed.contains(want), "{want} missing:\n{printed}");
     }
 }

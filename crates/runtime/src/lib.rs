@@ -11,6 +11,7 @@ pub mod image;
 pub mod logs;
 mod mounts;
 mod paths;
+pub mod platform;
 mod protocol;
 mod runtime;
 mod sandbox_files;

@@ -95,6 +95,24 @@ fn sandbox_with_dead_supervisor_is_cleaned_on_recover() {
     assert!(env.rt.list_sandboxes().is_empty());
 }
 
+#[test]
+fn stopped_sandbox_keeps_its_records_across_recover() {
+    let mut env = TestEnv::new();
+    let sb = env.rt.run_sandbox(&env.sandbox("finished")).unwrap();
+    let id = env.run(&sb.id, &env.container("app", &["sh", "-c", "echo done"]));
+    env.wait_exit(&id);
+    env.rt.stop_sandbox(&sb.id, Duration::from_secs(0)).unwrap();
+    env.reopen();
+    let report = env.rt.recover();
+    assert_eq!(report.stopped, vec![sb.id.clone()]);
+    assert!(report.adopted.is_empty() && report.cleaned.is_empty());
+    assert_eq!(env.rt.container_status(&id).unwrap().exit_code, Some(0));
+    let log = std::fs::read_to_string(env.rt.container_log_path(&id).unwrap()).unwrap();
+    assert!(log.contains("stdout F done"), "{log}");
+    env.rt.remove_sandbox(&sb.id).unwrap();
+    assert!(env.rt.list_sandboxes().is_empty());
+}
+
 /// Mount points under `dir` (tests in this binary run in parallel: scope to our data dir).
 fn mount_points(dir: &str) -> BTreeSet<String> {
     std::fs::read_to_string("/proc/self/mountinfo")

@@ -50,12 +50,33 @@ fn running(p: &Pod) -> bool {
             .all(|c| c.state.as_ref().and_then(|s| s.running.as_ref()).is_some())
 }
 
+/// When a pod reached each step, from its create call: bound to the node (scheduler), first
+/// status from the node agent (`startTime`), all containers Running.
+#[derive(Default, Clone, Copy)]
+struct Steps {
+    bound: Option<Duration>,
+    accepted: Option<Duration>,
+    running: Duration,
+}
+
 /// Creates `names` (all at once) and returns each one's create→Running latency.
 async fn start(
     pods: &Api<Pod>,
     names: &[String],
     containers: usize,
 ) -> anyhow::Result<Vec<Duration>> {
+    Ok(start_steps(pods, names, containers)
+        .await?
+        .into_iter()
+        .map(|s| s.running)
+        .collect())
+}
+
+async fn start_steps(
+    pods: &Api<Pod>,
+    names: &[String],
+    containers: usize,
+) -> anyhow::Result<Vec<Steps>> {
     let rv = pods
         .list(&Default::default())
         .await?
@@ -76,22 +97,33 @@ async fn start(
             .await?;
         created.insert(n.clone(), t);
     }
-    let mut done = HashMap::new();
-    while done.len() < names.len() {
+    let mut steps: HashMap<String, Steps> = HashMap::new();
+    let mut done = 0;
+    while done < names.len() {
         match watch.try_next().await? {
             Some(WatchEvent::Added(p)) | Some(WatchEvent::Modified(p)) => {
                 let name = p.metadata.name.clone().unwrap_or_default();
-                if running(&p) && !done.contains_key(&name) {
-                    if let Some(t) = created.get(&name) {
-                        done.insert(name, t.elapsed());
-                    }
+                let Some(t) = created.get(&name) else {
+                    continue;
+                };
+                let s = steps.entry(name).or_default();
+                if s.bound.is_none() && p.spec.as_ref().is_some_and(|s| s.node_name.is_some()) {
+                    s.bound = Some(t.elapsed());
+                }
+                if s.accepted.is_none() && p.status.as_ref().is_some_and(|s| s.start_time.is_some())
+                {
+                    s.accepted = Some(t.elapsed());
+                }
+                if running(&p) && s.running.is_zero() {
+                    s.running = t.elapsed();
+                    done += 1;
                 }
             }
             Some(_) => {}
             None => anyhow::bail!("watch ended"),
         }
     }
-    Ok(names.iter().map(|n| done[n]).collect())
+    Ok(names.iter().map(|n| steps[n]).collect())
 }
 
 async fn delete(pods: &Api<Pod>, names: &[String]) -> anyhow::Result<()> {
@@ -176,13 +208,19 @@ async fn main() -> anyhow::Result<()> {
     let burst = arg("--burst", 100);
     let server_pid = flag("--server-pid").and_then(|p| p.parse::<u32>().ok());
     for containers in [1, 2] {
-        let mut lat = Vec::new();
+        let mut all = Vec::new();
         for i in 0..runs {
             let name = [format!("s{containers}-{i}")];
-            lat.extend(start(&pods, &name, containers).await?);
+            all.extend(start_steps(&pods, &name, containers).await?);
             delete(&pods, &name).await?;
         }
-        report(&format!("{containers}-container pod, create→Running"), lat);
+        let step = |f: fn(&Steps) -> Option<Duration>| all.iter().filter_map(f).collect::<Vec<_>>();
+        report(
+            &format!("{containers}-container pod, create→Running"),
+            step(|s| Some(s.running)),
+        );
+        report("  of which create→bound (scheduler)", step(|s| s.bound));
+        report("  create→first node status", step(|s| s.accepted));
     }
     let names: Vec<String> = (0..burst).map(|i| format!("burst-{i}")).collect();
     let t = Instant::now();

@@ -35,7 +35,7 @@ fn terminated(c: &RtStatus) -> ContainerState {
             },
             started_at: c.started_at.map(crate::timeconv::time),
             finished_at: c.finished_at.map(crate::timeconv::time),
-            container_id: Some(container_id(&c.id)),
+            container_id: (!c.id.is_empty()).then(|| container_id(&c.id)),
             signal: None,
         }),
         ..Default::default()
@@ -87,7 +87,12 @@ fn api_status(cv: &ContainerView, default_waiting: &str) -> ContainerStatus {
         name: cv.name.clone(),
         image: cv.image.clone(),
         image_id: cv.image_id.clone(),
-        container_id: cv.current.as_ref().map(|c| container_id(&c.id)),
+        // Empty when the runtime kept no instance (a process that could not be started).
+        container_id: cv
+            .current
+            .as_ref()
+            .filter(|c| !c.id.is_empty())
+            .map(|c| container_id(&c.id)),
         ready: running && cv.ready && cv.started,
         started: Some(running && cv.started),
         restart_count: cv
@@ -224,6 +229,14 @@ pub fn build_status(view: &PodView<'_>) -> PodStatus {
         .map(|cv| api_status(cv, default_waiting))
         .collect();
     let phase = phase(view, &statuses, restart_policy);
+    // A pod the node refused never had a container: like the kubelet's rejection status, it
+    // carries none, so `kubectl get` prints the reason (OutOfcpu, NodePorts, ...).
+    let rejected = view.terminal.is_some()
+        && view
+            .init
+            .iter()
+            .chain(&view.containers)
+            .all(|cv| cv.current.is_none() && cv.previous.is_none());
 
     let previous = pod
         .status
@@ -353,8 +366,8 @@ pub fn build_status(view: &PodView<'_>) -> PodStatus {
             .start_time
             .map(crate::timeconv::time)
             .or(old.start_time),
-        init_container_statuses: has_init.then_some(init_statuses),
-        container_statuses: Some(statuses),
+        init_container_statuses: (has_init && !rejected).then_some(init_statuses),
+        container_statuses: (!rejected).then_some(statuses),
         qos_class: old.qos_class.or_else(|| Some(qos_class(&spec).to_string())),
         reason: view.terminal.as_ref().map(|t| t.reason.clone()),
         message: view.terminal.as_ref().map(|t| t.message.clone()),

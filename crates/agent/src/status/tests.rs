@@ -302,4 +302,6 @@ fn terminal_decision_wins() {
     let s = build_status(&v);
     assert_eq!(s.phase.as_deref(), Some("Failed"));
     assert_eq!(s.reason.as_deref(), Some("OutOfmemory"));
+    // Rejected before any container existed: no container statuses to hide the reason.
+    assert_eq!(s.container_statuses, None);
 }

@@ -21,7 +21,6 @@ pub const REF_NAME_ANNOTATION: &str = "org.opencontainers.image.ref.name";
 pub const CONTAINERD_NAME_ANNOTATION: &str = "io.containerd.image.name";
 
 const PLATFORM_OS: &str = "linux";
-const PLATFORM_ARCH: &str = "amd64";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -102,7 +101,7 @@ pub fn select_platform(index: &ImageIndex) -> Result<&Descriptor> {
     let matching = |d: &&Descriptor| {
         d.platform
             .as_ref()
-            .is_some_and(|p| p.os == PLATFORM_OS && p.architecture == PLATFORM_ARCH)
+            .is_some_and(|p| p.os == PLATFORM_OS && p.architecture == crate::platform::go_arch())
     };
     if let Some(d) = index.manifests.iter().filter(matching).min_by_key(|d| {
         d.platform
@@ -127,7 +126,8 @@ pub fn select_platform(index: &ImageIndex) -> Result<&Descriptor> {
         .map(|p| format!("{}/{}", p.os, p.architecture))
         .collect();
     Err(ImageError::InvalidImage(format!(
-        "no {PLATFORM_OS}/{PLATFORM_ARCH} image in manifest list (has: {})",
+        "no {PLATFORM_OS}/{} image in manifest list (has: {})",
+        crate::platform::go_arch(),
         available.join(", ")
     )))
 }
