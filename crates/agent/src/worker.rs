@@ -328,8 +328,13 @@ impl PodWorker {
                 return Ok(());
             }
         }
+        let t = std::time::Instant::now();
+        let had_sandbox = self.sandbox.is_some();
         if !self.ensure_sandbox().await {
             return Ok(());
+        }
+        if !had_sandbox {
+            tracing::debug!(pod = %self.uid, "sandbox ready in {:?}", t.elapsed());
         }
         let mut instances = self.instances().await;
         let policy = spec
@@ -613,6 +618,7 @@ impl PodWorker {
             }
         };
         let sid = sb.id.clone();
+        let t = std::time::Instant::now();
         let id = match self.ctx.rt(move |rt| rt.create_container(&sid, &cfg)).await {
             Ok(id) => id,
             Err(e) => {
@@ -647,8 +653,16 @@ impl PodWorker {
             "Created",
             format!("Created container: {}", c.name),
         );
+        let created_in = t.elapsed();
         let id2 = id.clone();
-        if let Err(e) = self.ctx.rt(move |rt| rt.start_container(&id2)).await {
+        let started = self.ctx.rt(move |rt| rt.start_container(&id2)).await;
+        tracing::debug!(
+            pod = %self.uid,
+            "container {} created in {created_in:?}, started in {:?}",
+            c.name,
+            t.elapsed() - created_in
+        );
+        if let Err(e) = started {
             let msg = format!("failed to start container {:?}: {e:#}", c.name);
             self.ctx.events.container(
                 &pod,

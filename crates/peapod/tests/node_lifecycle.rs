@@ -103,6 +103,7 @@ fn http_hooks_and_a_failing_post_start() {
 kind: Pod
 metadata: {name: hooks}
 spec:
+  terminationGracePeriodSeconds: 2
   containers:
   - name: web
     image: busybox
@@ -145,6 +146,8 @@ spec:
 kind: Pod
 metadata: {name: badhook}
 spec:
+  # `sleep` as PID 1 ignores SIGTERM: each kill waits out the grace period.
+  terminationGracePeriodSeconds: 2
   containers:
   - name: main
     image: busybox
@@ -160,6 +163,15 @@ spec:
         e.contains("FailedPostStartHook").then_some(e)
     });
     assert!(events.contains("hook broke"), "{events}");
+    let waiting = jsonpath(
+        &s,
+        "badhook",
+        "{.status.containerStatuses[0].state.waiting.reason}",
+    );
+    assert!(
+        ["PostStartHookError", "CrashLoopBackOff", ""].contains(&waiting.as_str()),
+        "{waiting}"
+    );
     eventually(60, "restart after the failed hook", || {
         let n: u32 = jsonpath(&s, "badhook", "{.status.containerStatuses[0].restartCount}")
             .parse()
