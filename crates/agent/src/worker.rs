@@ -103,6 +103,7 @@ impl PodWorker {
 
     /// The worker loop; returns when the pod is gone and cleaned up.
     pub async fn run(mut self, mut rx: watch::Receiver<Option<Pod>>) {
+        tracing::debug!(pod = %self.uid, "worker started");
         self.adopt().await;
         loop {
             let latest = rx.borrow_and_update().clone();
@@ -941,6 +942,7 @@ impl PodWorker {
         );
         let name = self.pod.metadata.name.clone().unwrap_or_default();
         let patch = json!({ "status": status });
+        tracing::debug!(pod = %self.uid, "writing status: {phase}");
         match api
             .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
             .await

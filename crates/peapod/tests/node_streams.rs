@@ -208,8 +208,8 @@ fn attach_and_run_interactive() {
     let s = TestServer::start_node();
     // `kubectl run -i`: the pod gets stdin + stdinOnce, kubectl attaches and pipes its input;
     // closing it ends the container's stdin, so `cat` finishes.
-    let mut child = s
-        .kubectl_cmd(&[
+    let out = s.apply_stdin(
+        &[
             "run",
             "talk",
             "-i",
@@ -220,19 +220,9 @@ fn attach_and_run_interactive() {
             "sh",
             "-c",
             "read a; echo got:$a; cat; echo done",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"hello\nrest\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        "hello\nrest\n",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains("got:hello\nrest\ndone"),
@@ -289,4 +279,80 @@ spec:
         "jsonpath={.status.phase} {.status.containerStatuses[0].restartCount}",
     ]);
     assert_eq!(st, "Running 0");
+}
+
+#[test]
+fn logs_previous_follow_since_and_limit() {
+    let s = TestServer::start_node();
+    // Each instance prints its start count, then exits 1: `--previous` is the one before.
+    apply(
+        &s,
+        "apiVersion: v1
+kind: Pod
+metadata: {name: counter}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: state, emptyDir: {}}]
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    volumeMounts: [{name: state, mountPath: /state}]
+    command: [sh, -c, 'echo x >> /state/runs; n=$(wc -l < /state/runs); echo run $n; for i in 1 2 3; do echo tick $n.$i; sleep 0.3; done; exit 1']
+",
+    );
+    eventually(90, "a restart", || {
+        let n: u32 = s
+            .ok(&[
+                "get",
+                "pod",
+                "counter",
+                "-o",
+                "jsonpath={.status.containerStatuses[0].restartCount}",
+            ])
+            .parse()
+            .unwrap_or(0);
+        (n >= 1).then_some(())
+    });
+    let previous = s.ok(&["logs", "counter", "--previous"]);
+    assert!(previous.starts_with("run 1\ntick 1.1\n"), "{previous}");
+    assert!(previous.ends_with("tick 1.3\n"), "{previous}");
+    // The current instance: run 2 (or later), never run 1's lines.
+    let current = eventually(30, "current logs", || {
+        let l = String::from_utf8_lossy(&s.kubectl(&["logs", "counter"]).stdout).to_string();
+        (!l.is_empty()).then_some(l)
+    });
+    assert!(
+        !current.contains("run 1\n") && current.starts_with("run "),
+        "{current}"
+    );
+    assert_eq!(
+        s.ok(&["logs", "counter", "--previous", "--limit-bytes=5"]),
+        "run 1"
+    );
+    assert!(s
+        .ok(&["logs", "counter", "--previous", "--since=1h"])
+        .contains("tick 1.2"));
+
+    // `-f` streams until the container exits, then kubectl returns by itself.
+    apply(
+        &s,
+        "apiVersion: v1
+kind: Pod
+metadata: {name: finite}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'sleep 2; for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done']
+",
+    );
+    eventually(60, "finite running", || {
+        (s.ok(&["get", "pod", "finite", "-o", "jsonpath={.status.phase}"]) == "Running")
+            .then_some(())
+    });
+    let followed = s.ok(&["logs", "-f", "finite"]);
+    assert_eq!(followed, "line 1\nline 2\nline 3\nline 4\nline 5\n");
 }

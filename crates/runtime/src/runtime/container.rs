@@ -63,14 +63,21 @@ impl Runtime {
         let id = new_id();
         let cp = sb.container(&id);
         std::fs::create_dir_all(&cp.dir)?;
+        let t = std::time::Instant::now();
         let result = self
             .prepare_container(sandbox_id, &sb, &cp, &id, cfg)
             .and_then(|_| {
-                protocol::call(
+                let prepared = t.elapsed();
+                let r = protocol::call(
                     &sb.socket(),
                     &Request::Create { id: id.clone() },
                     CALL_TIMEOUT,
-                )
+                );
+                tracing::debug!(
+                    "container {id}: rootfs and spec in {prepared:?}, created by the supervisor in {:?}",
+                    t.elapsed() - prepared
+                );
+                r
             });
         match result {
             Ok(_) => Ok(id),
