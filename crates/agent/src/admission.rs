@@ -146,6 +146,10 @@ pub fn admit(ctx: &Ctx, uid: &str, spec: &PodSpec) -> Result<(), Rejection> {
         .filter(|(k, _)| k.as_str() != uid)
         .map(|(_, v)| v)
         .collect();
+    tracing::debug!(
+        "admitting pod {uid}: {} pods already admitted",
+        others.len()
+    );
     fits(&want, &others, capacity)?;
     admitted.insert(uid.to_string(), want);
     Ok(())

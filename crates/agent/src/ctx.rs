@@ -80,6 +80,7 @@ impl Ctx {
         }
         if let Ok(mut a) = self.admitted.lock() {
             a.remove(uid);
+            tracing::debug!("forgot pod {uid}: {} pods admitted", a.len());
         }
     }
 

@@ -108,6 +108,9 @@ impl PodWorker {
         loop {
             let latest = rx.borrow_and_update().clone();
             let Some(pod) = latest else {
+                // Gone from the API: like the kubelet's pod manager, admission stops counting it
+                // at once, while its containers are still being stopped.
+                self.release_admission();
                 self.teardown(ORPHAN_GRACE).await;
                 return;
             };
@@ -763,9 +766,7 @@ impl PodWorker {
         self.kill_all(self.spec_grace(), Some("Stopping container"))
             .await;
         self.probes.clear();
-        if let Ok(mut a) = self.ctx.admitted.lock() {
-            a.remove(&self.uid);
-        }
+        self.release_admission();
         let Some(sb) = self.sandbox.as_mut().filter(|s| !s.stopped) else {
             return;
         };
@@ -778,8 +779,16 @@ impl PodWorker {
     }
 
     /// Stops everything the pod has on this node and removes it.
+    fn release_admission(&self) {
+        if let Ok(mut a) = self.ctx.admitted.lock() {
+            a.remove(&self.uid);
+        }
+    }
+
     async fn teardown(&mut self, grace: Duration) {
         self.kill_all(grace, Some("Stopping container")).await;
+        // Nothing runs any more: the node's resources are free before the cleanup ends.
+        self.release_admission();
         self.probes.clear();
         self.sandbox = None;
         // Ours, and any we did not know about (a crash between create and record).

@@ -300,3 +300,46 @@ spec:
     assert!(text.contains("33 111"), "{text}");
     assert_eq!(out.status.code(), Some(5), "{text}");
 }
+
+#[test]
+fn a_pod_removed_from_the_api_frees_the_node_at_once() {
+    let s = TestServer::start_node();
+    let node = s.ok(&["get", "nodes", "-o", "jsonpath={.items[0].metadata.name}"]);
+    let cpu = s.ok(&[
+        "get",
+        "node",
+        &node,
+        "-o",
+        "jsonpath={.status.allocatable.cpu}",
+    ]);
+    let milli: u64 = match cpu.strip_suffix('m') {
+        Some(m) => m.parse().unwrap(),
+        None => cpu.parse::<u64>().unwrap() * 1000,
+    };
+    // Each pod wants 3/4 of the node: two can't run at once. `sleep` ignores SIGTERM, so the
+    // first one's containers take the kubelet's minimum 2 s to stop after it is removed.
+    let manifest = |name: &str| {
+        format!(
+            "apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  nodeName: {node}
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sleep, '1000']
+    resources: {{requests: {{cpu: {}m}}}}
+",
+            milli * 3 / 4
+        )
+    };
+    apply(&s, &manifest("first"));
+    common::wait_ready(&s, "first");
+    // Grace period 0: the API removes it at once; the node must not count it any more.
+    s.ok(&["delete", "pod", "first", "--wait=false"]);
+    apply(&s, &manifest("second"));
+    common::wait_ready(&s, "second");
+}
