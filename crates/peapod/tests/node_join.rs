@@ -378,6 +378,32 @@ spec:
         "{}",
         agent.log()
     );
+
+    // Force-deleted while the agent is down: the restarted agent removes what the pod left.
+    agent.kill9();
+    s.ok(&["delete", "pod", "joined", "--grace-period=0", "--force"]);
+    let sandboxes = agent.data_dir().join("sandboxes");
+    assert_eq!(std::fs::read_dir(&sandboxes).unwrap().count(), 1);
+    agent.spawn();
+    eventually(60, "the orphaned sandbox removed", || {
+        let left = std::fs::read_dir(&sandboxes)
+            .map(|d| d.count())
+            .unwrap_or(0);
+        let data = agent.data_dir().to_string_lossy().to_string();
+        let supervisors = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .map(|c| {
+                        let c = String::from_utf8_lossy(&c);
+                        c.contains("__supervisor") && c.contains(&data)
+                    })
+                    .unwrap_or(false)
+            })
+            .count();
+        (left == 0 && supervisors == 0).then_some(())
+    });
 }
 
 #[test]
