@@ -489,7 +489,9 @@ impl PodWorker {
             }
         };
         let host_network = sbcfg.host_network;
+        let t = std::time::Instant::now();
         let created = self.ctx.rt(move |rt| rt.run_sandbox(&sbcfg)).await;
+        tracing::debug!(pod = %self.uid, "supervisor and pause up in {:?}", t.elapsed());
         let sb = match created {
             Ok(sb) => sb,
             Err(e) => {
@@ -515,7 +517,10 @@ impl PodWorker {
                 netns_path: netns.clone(),
                 port_mappings: port_mappings(&self.pod),
             };
-            match self.ctx.network.setup(&req).await {
+            let t = std::time::Instant::now();
+            let setup = self.ctx.network.setup(&req).await;
+            tracing::debug!(pod = %self.uid, "network set up in {:?}", t.elapsed());
+            match setup {
                 Ok(st) => ips = st.ips.iter().map(|ip| ip.to_string()).collect(),
                 Err(e) => {
                     self.ctx.events.pod(
