@@ -189,13 +189,7 @@ impl PodWorker {
     async fn pod_sandboxes(&self) -> Vec<peapod_runtime::SandboxStatus> {
         let uid = self.uid.clone();
         self.ctx
-            .rt(move |rt| {
-                Ok(rt
-                    .list_sandboxes()
-                    .into_iter()
-                    .filter(|s| s.uid == uid)
-                    .collect::<Vec<_>>())
-            })
+            .rt(move |rt| Ok(rt.pod_sandboxes(&uid)))
             .await
             .unwrap_or_default()
     }

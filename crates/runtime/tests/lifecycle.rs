@@ -96,6 +96,33 @@ fn sandbox_with_dead_supervisor_is_cleaned_on_recover() {
 }
 
 #[test]
+fn pod_sandboxes_lists_only_that_pods() {
+    let env = TestEnv::new();
+    let (a, b) = (env.sandbox("pod-a"), env.sandbox("pod-b"));
+    let sa = env.rt.run_sandbox(&a).unwrap();
+    let sb = env.rt.run_sandbox(&b).unwrap();
+    let ids = |uid: &str| -> Vec<String> {
+        env.rt
+            .pod_sandboxes(uid)
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    assert_eq!(ids(&a.uid), vec![sa.id.clone()]);
+    assert_eq!(ids(&b.uid), vec![sb.id.clone()]);
+    assert!(ids("no-such-pod").is_empty());
+    let st = env.rt.pod_sandboxes(&a.uid).remove(0);
+    assert_eq!(st.state, peapod_runtime::SandboxState::Ready);
+    env.rt.stop_sandbox(&sa.id, Duration::from_secs(0)).unwrap();
+    assert_eq!(
+        env.rt.pod_sandboxes(&a.uid)[0].state,
+        peapod_runtime::SandboxState::NotReady
+    );
+    env.rt.remove_sandbox(&sa.id).unwrap();
+    env.rt.remove_sandbox(&sb.id).unwrap();
+}
+
+#[test]
 fn stopped_sandbox_keeps_its_records_across_recover() {
     let mut env = TestEnv::new();
     let sb = env.rt.run_sandbox(&env.sandbox("finished")).unwrap();

@@ -158,11 +158,29 @@ impl Runtime {
 
     pub fn sandbox_status(&self, id: &str) -> anyhow::Result<SandboxStatus> {
         let paths = self.sandbox_paths(id)?;
-        let mut st: SandboxStatus = read_json(&paths.state())?;
-        if st.state == SandboxState::Ready && !self.pause_alive(&paths) {
+        let st: SandboxStatus = read_json(&paths.state())?;
+        Ok(self.with_liveness(&paths, st))
+    }
+
+    /// A recorded Ready sandbox whose pause is gone is NotReady (asks its supervisor).
+    fn with_liveness(&self, paths: &SandboxPaths, mut st: SandboxStatus) -> SandboxStatus {
+        if st.state == SandboxState::Ready && !self.pause_alive(paths) {
             st.state = SandboxState::NotReady;
         }
-        Ok(st)
+        st
+    }
+
+    /// The sandboxes of one pod. Only those are asked whether they live: a pod starting on a
+    /// busy node must not wait for every other pod's supervisor.
+    pub fn pod_sandboxes(&self, pod_uid: &str) -> Vec<SandboxStatus> {
+        self.sandbox_ids()
+            .iter()
+            .filter_map(|id| {
+                let paths = self.sandbox_paths(id).ok()?;
+                let st: SandboxStatus = read_json(&paths.state()).ok()?;
+                (st.uid == pod_uid).then(|| self.with_liveness(&paths, st))
+            })
+            .collect()
     }
 
     pub fn list_sandboxes(&self) -> Vec<SandboxStatus> {
