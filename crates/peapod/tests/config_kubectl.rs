@@ -4,34 +4,7 @@
 
 mod common;
 
-use common::{eventually, TestServer};
-
-fn apply(s: &TestServer, manifest: &str) {
-    let out = s.apply_stdin(&["apply", "-f", "-"], manifest);
-    assert!(
-        out.status.success(),
-        "apply failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn wait_ready(s: &TestServer, pod: &str) {
-    let out = s.kubectl(&[
-        "wait",
-        "--for=condition=Ready",
-        &format!("pod/{pod}"),
-        "--timeout=90s",
-    ]);
-    if !out.status.success() {
-        let desc = s.kubectl(&["describe", "pod", pod]);
-        panic!(
-            "pod {pod} not ready: {}\n{}\n--- server log ---\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            String::from_utf8_lossy(&desc.stdout),
-            s.log_tail(60)
-        );
-    }
-}
+use common::{apply, eventually, wait_ready, TestServer};
 
 fn exec(s: &TestServer, pod: &str, cmd: &str) -> String {
     s.ok(&["exec", pod, "--", "sh", "-c", cmd])

@@ -4,16 +4,7 @@
 
 mod common;
 
-use common::{eventually, TestServer};
-
-fn apply(s: &TestServer, manifest: &str) {
-    let out = s.apply_stdin(&["apply", "-f", "-"], manifest);
-    assert!(
-        out.status.success(),
-        "apply failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{apply, eventually, TestServer};
 
 /// `kubectl <args>` that must succeed, with the server log in the failure message: the commands
 /// here block on controllers (`rollout status`, `wait`), so a failure is usually explained there.
