@@ -39,11 +39,12 @@ pub async fn remove_sandbox(ctx: &Ctx, id: &str, netns: Option<&Path>, grace: Du
 
 /// Sandboxes (with containers, network and volumes) of pods not in `live` (uids).
 pub async fn orphans(ctx: &Ctx, live: &HashSet<String>) {
+    let live_uids = live.clone();
     let sandboxes = ctx
-        .rt(|rt| Ok(rt.list_sandboxes()))
+        .rt(move |rt| Ok(rt.sandboxes_where(|s| !live_uids.contains(&s.uid))))
         .await
         .unwrap_or_default();
-    for sb in sandboxes.into_iter().filter(|s| !live.contains(&s.uid)) {
+    for sb in sandboxes {
         tracing::info!(
             "removing sandbox {} of deleted pod {}/{} ({})",
             sb.id,

@@ -170,15 +170,20 @@ impl Runtime {
         st
     }
 
-    /// The sandboxes of one pod. Only those are asked whether they live: a pod starting on a
-    /// busy node must not wait for every other pod's supervisor.
+    /// The sandboxes of one pod.
     pub fn pod_sandboxes(&self, pod_uid: &str) -> Vec<SandboxStatus> {
+        self.sandboxes_where(|st| st.uid == pod_uid)
+    }
+
+    /// The sandboxes whose recorded status `keep` accepts. Only those are asked whether they
+    /// live: a pod starting on a busy node must not wait for every other pod's supervisor.
+    pub fn sandboxes_where(&self, keep: impl Fn(&SandboxStatus) -> bool) -> Vec<SandboxStatus> {
         self.sandbox_ids()
             .iter()
             .filter_map(|id| {
                 let paths = self.sandbox_paths(id).ok()?;
                 let st: SandboxStatus = read_json(&paths.state()).ok()?;
-                (st.uid == pod_uid).then(|| self.with_liveness(&paths, st))
+                keep(&st).then(|| self.with_liveness(&paths, st))
             })
             .collect()
     }
