@@ -17,17 +17,16 @@ use tokio::sync::{watch, Notify};
 
 mod adopt;
 mod restarts;
+mod start;
 
-use restarts::{process_exec_failed, FailedRun};
+use restarts::FailedRun;
 
 use crate::admission;
 use crate::backoff::Backoff;
-use crate::container_config::{container_config, ContainerInputs};
 use crate::ctx::{Ctx, PodRuntimeInfo};
-use crate::env::{container_env, EnvInputs, Sources};
 use crate::events::EventType;
-use crate::images::{display_name, image_id, Puller};
-use crate::lifecycle::{kill_container, pod_full_name, post_start};
+use crate::images::{display_name, Puller};
+use crate::lifecycle::{kill_container, pod_full_name};
 use crate::prober::{self, ProbeTarget, Probes};
 use crate::sandbox::sandbox_config;
 use crate::status::{build_status, ContainerView, PodView, Terminal, Waiting};
@@ -383,7 +382,13 @@ impl PodWorker {
             }
         }
         if initialized {
+            let batched = self
+                .start_fresh_together(&spec.containers, &instances)
+                .await;
             for c in &spec.containers {
+                if batched.contains(&c.name) {
+                    continue;
+                }
                 let (cur, _) = instances.get(&c.name).cloned().unwrap_or_default();
                 match cur.as_ref().map(|c| c.state) {
                     None | Some(RtState::Created) => {
@@ -543,186 +548,6 @@ impl PodWorker {
             stopped: false,
         });
         true
-    }
-
-    /// Creates and starts one container instance (image, env, hooks, probes) as restart
-    /// number `restart`; `replace` is a never-started instance to remove first.
-    async fn start(&mut self, c: &Container, init: bool, replace: Option<&RtStatus>, restart: u32) {
-        let Some(sb) = self.live_sandbox().cloned() else {
-            return;
-        };
-        if let Some(s) = replace {
-            let id = s.id.clone();
-            let _ = self.ctx.rt(move |rt| rt.remove_container(&id)).await;
-        }
-        let pod = self.pod.clone();
-        let rec = match self
-            .puller
-            .ensure(&self.ctx.images, &self.ctx.events, &pod, c, init)
-            .await
-        {
-            Ok(r) => r,
-            Err(w) => {
-                self.waiting.insert(c.name.clone(), w);
-                return;
-            }
-        };
-        let image = c.image.clone().unwrap_or_default();
-        self.images.insert(
-            c.name.clone(),
-            (display_name(&image, Some(&rec)), image_id(&rec)),
-        );
-        let spec = pod.spec.clone().unwrap_or_default();
-        let ns = pod
-            .metadata
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".into());
-        let mut sources = Sources::new(&self.ctx.client, &ns);
-        let pod_ips = self.pod_ips();
-        let host_ip = self.ctx.host_ip();
-        let inputs = EnvInputs {
-            pod: &pod,
-            pod_ips: &pod_ips,
-            host_ip: &host_ip,
-            node_allocatable: &self.ctx.allocatable,
-            service_env: &[],
-        };
-        let env = match container_env(&mut sources, &inputs, c).await {
-            Ok(e) => e,
-            Err(msg) => {
-                self.config_error(c, init, msg);
-                return;
-            }
-        };
-        let layer_dirs = match self.ctx.images.layer_dirs(&rec) {
-            Ok(d) => d,
-            Err(e) => {
-                self.config_error(c, init, e.to_string());
-                return;
-            }
-        };
-        let holder = format!("pod-{}-{}", self.uid, c.name);
-        if let Err(e) = self.ctx.images.lease(&holder, &rec) {
-            tracing::debug!("leasing image layers for {holder}: {e}");
-        }
-        let cfg = match container_config(&ContainerInputs {
-            spec: &spec,
-            container: c,
-            env: &env,
-            image: &rec,
-            layer_dirs,
-            restart_count: restart,
-        }) {
-            Ok(cfg) => cfg,
-            Err(msg) => {
-                self.config_error(c, init, msg);
-                return;
-            }
-        };
-        let sid = sb.id.clone();
-        let t = std::time::Instant::now();
-        let id = match self.ctx.rt(move |rt| rt.create_container(&sid, &cfg)).await {
-            Ok(id) => id,
-            Err(e) => {
-                let msg = format!("{e:#}");
-                self.ctx.events.container(
-                    &pod,
-                    &c.name,
-                    init,
-                    EventType::Warning,
-                    "Failed",
-                    format!("Error: {msg}"),
-                );
-                if process_exec_failed(&msg) {
-                    self.run_failed(c, None, restart, msg);
-                } else {
-                    self.create_failed.insert(c.name.clone(), Utc::now());
-                    self.waiting.insert(
-                        c.name.clone(),
-                        Waiting::new("CreateContainerError", Some(msg)),
-                    );
-                }
-                return;
-            }
-        };
-        self.create_failed.remove(&c.name);
-        self.waiting.remove(&c.name);
-        self.ctx.events.container(
-            &pod,
-            &c.name,
-            init,
-            EventType::Normal,
-            "Created",
-            format!("Created container: {}", c.name),
-        );
-        let created_in = t.elapsed();
-        let id2 = id.clone();
-        let started = self.ctx.rt(move |rt| rt.start_container(&id2)).await;
-        tracing::debug!(
-            pod = %self.uid,
-            "container {} created in {created_in:?}, started in {:?}",
-            c.name,
-            t.elapsed() - created_in
-        );
-        if let Err(e) = started {
-            let msg = format!("failed to start container {:?}: {e:#}", c.name);
-            self.ctx.events.container(
-                &pod,
-                &c.name,
-                init,
-                EventType::Warning,
-                "Failed",
-                format!("Error: {msg}"),
-            );
-            self.run_failed(c, Some(id), restart, msg);
-            return;
-        }
-        self.start_failed.remove(&c.name);
-        self.ctx.events.container(
-            &pod,
-            &c.name,
-            init,
-            EventType::Normal,
-            "Started",
-            format!("Started container {}", c.name),
-        );
-        let pod_ip = self.pod_ip();
-        if let Err(msg) = post_start(&self.ctx, &pod, c, init, &id, &pod_ip).await {
-            // Shown while the container waits for its restart (per restartPolicy).
-            self.waiting.insert(
-                c.name.clone(),
-                Waiting::new("PostStartHookError", Some(msg)),
-            );
-            kill_container(
-                &self.ctx,
-                &pod,
-                Some(c),
-                init,
-                &id,
-                &pod_ip,
-                self.spec_grace(),
-                Some("FailedPostStartHook".to_string()),
-            )
-            .await;
-            return;
-        }
-        self.start_probes(c, init, &id, false);
-    }
-
-    fn config_error(&mut self, c: &Container, init: bool, msg: String) {
-        self.ctx.events.container(
-            &self.pod,
-            &c.name,
-            init,
-            EventType::Warning,
-            "Failed",
-            format!("Error: {msg}"),
-        );
-        self.waiting.insert(
-            c.name.clone(),
-            Waiting::new("CreateContainerConfigError", Some(msg)),
-        );
     }
 
     /// Stops every running container: app containers first, then init/sidecars.

@@ -133,6 +133,21 @@ pub fn create_pod(layout: Layout, rel: &str, res: &Resources) -> anyhow::Result<
     Ok(())
 }
 
+/// Moves process `pid` into the pod cgroup `rel` (the hierarchies `create_pod` made).
+pub fn add_process(layout: Layout, rel: &str, pid: i32) -> anyhow::Result<()> {
+    let dirs: Vec<PathBuf> = match layout {
+        Layout::V1 => V1_LIMITED
+            .iter()
+            .map(|c| Path::new(CGROUP_ROOT).join(c).join(rel))
+            .collect(),
+        Layout::V2 => vec![Path::new(CGROUP_ROOT).join(rel)],
+    };
+    for dir in dirs {
+        write(&dir.join("cgroup.procs"), &pid.to_string())?;
+    }
+    Ok(())
+}
+
 /// Kills whatever is left under `rel` and removes its cgroup directories bottom-up in
 /// every hierarchy.
 pub fn remove_tree(layout: Layout, rel: &str) -> anyhow::Result<()> {

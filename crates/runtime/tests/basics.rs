@@ -173,3 +173,49 @@ fn stopped_sandbox_keeps_statuses_and_dead_pause_means_not_ready() {
         (env.rt.sandbox_status(&sb.id).unwrap().state == SandboxState::NotReady).then_some(())
     });
 }
+
+/// The containers of a pod may be created at once: each is built by a creator process the
+/// supervisor forks, and its init, orphaned when the creator exits, becomes the
+/// supervisor's child, so its exit is still seen and recorded.
+#[test]
+fn containers_created_at_once_are_children_of_the_supervisor() {
+    let env = TestEnv::new();
+    let sb = env.rt.run_sandbox(&env.sandbox("together")).unwrap();
+    let cfgs: Vec<_> = (0..3)
+        .map(|i| {
+            let cmd = format!("sleep 0.3; exit {}", 3 + i);
+            env.container(&format!("c{i}"), &["sh", "-c", &cmd])
+        })
+        .collect();
+    let ids: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = cfgs
+            .iter()
+            .map(|c| s.spawn(|| env.rt.create_container(&sb.id, c).unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for id in &ids {
+        let st = env.rt.container_status(id).unwrap();
+        assert_eq!(st.state, ContainerState::Created);
+        let pid = st.pid.expect("a created container has an init");
+        let ppid = parent_of(pid);
+        let cmdline = std::fs::read(format!("/proc/{ppid}/cmdline")).unwrap_or_default();
+        assert!(
+            String::from_utf8_lossy(&cmdline).contains("__supervisor"),
+            "init {pid} of {id} is a child of {ppid}, not of the supervisor"
+        );
+    }
+    for id in &ids {
+        env.rt.start_container(id).unwrap();
+    }
+    let codes: Vec<Option<i32>> = ids.iter().map(|id| env.wait_exit(id).exit_code).collect();
+    assert_eq!(codes, vec![Some(3), Some(4), Some(5)]);
+    env.rt.remove_sandbox(&sb.id).unwrap();
+}
+
+fn parent_of(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name (which may contain spaces) in parentheses.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    rest.split(' ').nth(1).unwrap().parse().unwrap()
+}

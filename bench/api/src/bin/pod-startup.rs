@@ -4,7 +4,8 @@
 //!
 //! Usage: pod-startup KUBECONFIG [--runs 50] [--burst 100] [--server-pid PID --data-dir DIR]
 //! With `--server-pid`, the server's RSS and the pods' supervisor memory are read while
-//! the burst's pods all run.
+//! the burst's pods all run. With `--data-dir`, each sample waits for the node to finish
+//! tearing down the previous pod.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -178,6 +179,21 @@ fn report(what: &str, mut v: Vec<Duration>) {
     );
 }
 
+/// Waits until the node has torn down every sandbox (with `--data-dir`): a pod is gone
+/// from the API before its sandbox is, and each sample should start on an idle node, as
+/// the podman baseline's does (it removes each pod before starting the next).
+async fn node_idle(data_dir: Option<&str>) {
+    let Some(dir) = data_dir else { return };
+    let sandboxes = std::path::Path::new(dir).join("sandboxes");
+    for _ in 0..300 {
+        let busy = std::fs::read_dir(&sandboxes).is_ok_and(|mut d| d.next().is_some());
+        if !busy {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn wait_gone(pods: &Api<Pod>) -> anyhow::Result<()> {
     for _ in 0..600 {
         if pods
@@ -207,13 +223,27 @@ async fn main() -> anyhow::Result<()> {
     let runs = arg("--runs", 50);
     let burst = arg("--burst", 100);
     let server_pid = flag("--server-pid").and_then(|p| p.parse::<u32>().ok());
+    let data_dir = flag("--data-dir");
     for containers in [1, 2] {
         let mut all = Vec::new();
         for i in 0..runs {
             let name = [format!("s{containers}-{i}")];
             all.extend(start_steps(&pods, &name, containers).await?);
             delete(&pods, &name).await?;
+            node_idle(data_dir.as_deref()).await;
         }
+        let mut slowest: Vec<(Duration, usize)> = all
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.running, i))
+            .collect();
+        slowest.sort();
+        let slowest: Vec<String> = slowest
+            .iter()
+            .rev()
+            .take(3)
+            .map(|(d, i)| format!("s{containers}-{i} {d:?}"))
+            .collect();
         let step = |f: fn(&Steps) -> Option<Duration>| all.iter().filter_map(f).collect::<Vec<_>>();
         report(
             &format!("{containers}-container pod, create→Running"),
@@ -221,6 +251,10 @@ async fn main() -> anyhow::Result<()> {
         );
         report("  of which create→bound (scheduler)", step(|s| s.bound));
         report("  create→first node status", step(|s| s.accepted));
+        println!("  slowest: {}", slowest.join(", "));
+    }
+    if burst == 0 {
+        return Ok(());
     }
     let names: Vec<String> = (0..burst).map(|i| format!("burst-{i}")).collect();
     let t = Instant::now();
@@ -228,7 +262,7 @@ async fn main() -> anyhow::Result<()> {
     println!("burst of {burst} pods: all Running after {:?}", t.elapsed());
     report("burst, per pod", lat);
     if let Some(pid) = server_pid {
-        let (server, n, rss, pss) = memory(pid, &flag("--data-dir").unwrap_or_default());
+        let (server, n, rss, pss) = memory(pid, data_dir.as_deref().unwrap_or_default());
         println!(
             "with {burst} pods running: server RSS {:.1} MB; {n} supervisor/pause processes: \
              RSS {:.1} MB, PSS {:.1} MB in all",

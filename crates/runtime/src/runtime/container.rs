@@ -80,7 +80,10 @@ impl Runtime {
                 r
             });
         match result {
-            Ok(_) => Ok(id),
+            Ok(_) => {
+                self.remember_home(&id, sandbox_id);
+                Ok(id)
+            }
             Err(e) => {
                 let _ = mounts::unmount_all_under(&cp.dir);
                 let _ = std::fs::remove_dir_all(&cp.dir);
@@ -301,7 +304,10 @@ impl Runtime {
             )?;
         }
         mounts::unmount_all_under(&cp.dir)?;
-        std::fs::remove_dir_all(&cp.dir).with_context(|| format!("removing {}", cp.dir.display()))
+        std::fs::remove_dir_all(&cp.dir)
+            .with_context(|| format!("removing {}", cp.dir.display()))?;
+        self.homes().remove(id);
+        Ok(())
     }
 
     pub fn container_status(&self, id: &str) -> anyhow::Result<ContainerStatus> {

@@ -9,7 +9,9 @@ mod exec;
 mod recover;
 mod sandbox;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -32,6 +34,10 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Runtime {
     cfg: RuntimeConfig,
     layout: Layout,
+    /// Which sandbox holds a container: remembered so that finding it does not scan
+    /// every sandbox (the agent asks for each container's status on every sync). Only a
+    /// cache: entries are checked against the disk and rebuilt by scanning.
+    homes: Mutex<HashMap<ContainerId, SandboxId>>,
 }
 
 impl Runtime {
@@ -48,6 +54,7 @@ impl Runtime {
         Ok(Runtime {
             cfg: RuntimeConfig { data_dir, ..cfg },
             layout: cgroups::detect(),
+            homes: Mutex::new(HashMap::new()),
         })
     }
 
@@ -85,13 +92,35 @@ impl Runtime {
     /// The sandbox holding container `id`.
     fn locate(&self, id: &str) -> anyhow::Result<SandboxPaths> {
         check_id(id)?;
-        for sid in self.sandbox_ids() {
+        let known = self.homes().get(id).cloned();
+        if let Some(sid) = known {
             let p = SandboxPaths::new(&self.sandboxes_dir().join(&sid));
             if p.container(id).meta().exists() {
                 return Ok(p);
             }
+            self.homes().remove(id);
+        }
+        for sid in self.sandbox_ids() {
+            let p = SandboxPaths::new(&self.sandboxes_dir().join(&sid));
+            if p.container(id).meta().exists() {
+                self.remember_home(id, &sid);
+                return Ok(p);
+            }
         }
         bail!("container {id} not found")
+    }
+
+    fn homes(&self) -> std::sync::MutexGuard<'_, HashMap<ContainerId, SandboxId>> {
+        // The map holds plain strings: a panic elsewhere cannot leave it inconsistent.
+        self.homes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn remember_home(&self, id: &str, sandbox_id: &str) {
+        self.homes().insert(id.to_string(), sandbox_id.to_string());
+    }
+
+    fn forget_sandbox_homes(&self, sandbox_id: &str) {
+        self.homes().retain(|_, sid| sid != sandbox_id);
     }
 
     /// cgroup path (relative) of a pod.

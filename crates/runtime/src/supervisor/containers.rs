@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -110,11 +111,46 @@ fn make_stdio(meta: &ContainerMeta) -> anyhow::Result<Stdio> {
     })
 }
 
+/// What the supervisor keeps of a container between preparing it and registering it once
+/// libcontainer has created it (in a creator process, see `create.rs`).
+pub(super) struct NewCtr {
+    meta: ContainerMeta,
+    exec_defaults: ExecDefaults,
+    outputs: Vec<Output>,
+    hold: Option<OwnedFd>,
+    log: LogWriter,
+}
+
+/// The container's side of its stdio and its bundle: what the creator needs.
+pub(super) struct CreateInputs {
+    pub stdio: [OwnedFd; 3],
+    pub bundle: PathBuf,
+    pub root: PathBuf,
+}
+
+/// Runs libcontainer's create (namespaces, mounts, cgroups; the init then waits for
+/// `start`) and returns the init's pid.
+pub(super) fn build_container(id: &str, inputs: CreateInputs) -> anyhow::Result<i32> {
+    let [sin, sout, serr] = inputs.stdio;
+    let lc = ContainerBuilder::new(id.to_string(), SyscallType::default())
+        .with_root_path(inputs.root)
+        .context("libcontainer root")?
+        .with_stdin(sin)
+        .with_stdout(sout)
+        .with_stderr(serr)
+        .as_init(inputs.bundle)
+        .with_systemd(false)
+        .with_detach(true)
+        .build()
+        .map_err(|e| anyhow::anyhow!("creating container {id}: {e}"))?;
+    lc.pid()
+        .map(|p| p.as_raw())
+        .context("libcontainer returned no pid")
+}
+
 impl Supervisor {
-    pub(super) fn create(&mut self, id: &str) -> anyhow::Result<i32> {
-        if self.containers.contains_key(id) {
-            bail!("container {id} already exists");
-        }
+    /// Reads the container's meta and spec and opens its stdio and log.
+    pub(super) fn prepare_new(&self, id: &str) -> anyhow::Result<(NewCtr, CreateInputs)> {
         let cpaths = self.paths.container(id);
         let meta: ContainerMeta = read_json(&cpaths.meta())?;
         let spec = oci_spec::runtime::Spec::load(cpaths.bundle().join("config.json"))
@@ -132,22 +168,28 @@ impl Supervisor {
         let stdio = make_stdio(&meta)?;
         let log = LogWriter::open(&meta.log_path)
             .with_context(|| format!("opening log {}", meta.log_path.display()))?;
-        let [sin, sout, serr] = stdio.child;
-        let lc = ContainerBuilder::new(id.to_string(), SyscallType::default())
-            .with_root_path(self.paths.libcontainer_root())
-            .context("libcontainer root")?
-            .with_stdin(sin)
-            .with_stdout(sout)
-            .with_stderr(serr)
-            .as_init(cpaths.bundle())
-            .with_systemd(false)
-            .with_detach(true)
-            .build()
-            .map_err(|e| anyhow::anyhow!("creating container {id}: {e}"))?;
-        let pid = lc
-            .pid()
-            .map(|p| p.as_raw())
-            .context("libcontainer returned no pid")?;
+        Ok((
+            NewCtr {
+                meta,
+                exec_defaults,
+                outputs: stdio.outputs,
+                hold: stdio.hold,
+                log,
+            },
+            CreateInputs {
+                stdio: stdio.child,
+                bundle: cpaths.bundle(),
+                root: self.paths.libcontainer_root(),
+            },
+        ))
+    }
+
+    /// Takes over a container libcontainer created with init `pid`.
+    pub(super) fn register(&mut self, id: &str, new: NewCtr, pid: i32) -> anyhow::Result<i32> {
+        let lc = Container::load(self.paths.libcontainer_root().join(id))
+            .map_err(|e| anyhow::anyhow!("loading container {id}: {e}"))?;
+        let cpaths = self.paths.container(id);
+        let meta = new.meta;
         let status = ContainerStatus {
             id: id.to_string(),
             name: meta.name.clone(),
@@ -168,14 +210,14 @@ impl Supervisor {
             id.to_string(),
             Ctr {
                 meta,
-                exec_defaults,
+                exec_defaults: new.exec_defaults,
                 status_path: cpaths.status(),
                 status,
                 lc,
                 pid: Some(pid),
-                outputs: stdio.outputs,
-                log,
-                stdin: StdinSink::new(stdio.hold),
+                outputs: new.outputs,
+                log: new.log,
+                stdin: StdinSink::new(new.hold),
                 attachments: Vec::new(),
                 kill_at: None,
             },

@@ -5,6 +5,7 @@
 
 mod attach;
 mod containers;
+mod create;
 mod pause;
 mod server;
 mod signals;

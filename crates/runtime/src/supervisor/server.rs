@@ -10,6 +10,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::containers::Ctr;
+use super::create::PendingCreate;
 use super::signals;
 use crate::cgroups::{self, Layout};
 use crate::paths::SandboxPaths;
@@ -22,6 +23,8 @@ pub struct Supervisor {
     listener: UnixListener,
     sig_fd: OwnedFd,
     pub(super) containers: HashMap<String, Ctr>,
+    /// Containers being created by creator processes.
+    pub(super) pending: Vec<PendingCreate>,
     /// Exec processes waiting for their exit code to be sent back.
     execs: HashMap<i32, UnixStream>,
     shutdown: bool,
@@ -41,6 +44,7 @@ impl Supervisor {
             listener,
             sig_fd,
             containers: HashMap::new(),
+            pending: Vec::new(),
             execs: HashMap::new(),
             shutdown: false,
         })
@@ -73,6 +77,13 @@ impl Supervisor {
                     });
                 }
             }
+            for p in &self.pending {
+                fds.push(libc::pollfd {
+                    fd: p.report_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+            }
             let timeout = self
                 .next_deadline()
                 .map(|d| d.as_millis().min(1000) as i32)
@@ -95,6 +106,7 @@ impl Supervisor {
             }
             // Reaping every loop is cheap and covers a lost wake-up.
             self.reap();
+            self.finish_ready_creates(&ready);
             if fds[0].revents != 0 {
                 self.accept_all();
             }
@@ -182,10 +194,10 @@ impl Supervisor {
                 pause_pid: self.pause_pid,
                 ..Response::ok()
             }),
-            Request::Create { id } => self.create(&id).map(|pid| Response {
-                pid: Some(pid),
-                ..Response::ok()
-            }),
+            Request::Create { id } => {
+                self.begin_create(&id, stream);
+                return;
+            }
             Request::Start { id } => self.with_ctr(&id, |c| c.start()),
             Request::Stop {
                 id,
@@ -244,6 +256,7 @@ impl Supervisor {
 
     /// Kills everything the pod still runs; the process exits after replying.
     fn shutdown_all(&mut self) {
+        self.finish_all_creates();
         let ids: Vec<String> = self.containers.keys().cloned().collect();
         for id in ids {
             let _ = self.remove(&id);
