@@ -109,11 +109,11 @@ fn supervisor_pids(data_dir: &Path) -> Vec<i32> {
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
         .filter(|pid| {
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let cmd = String::from_utf8_lossy(&cmd);
+            // Supervisors are forked by the zygote (same command line), named
+            // `pod-supervisor`, with stderr in their sandbox directory.
             let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            // pause is a clone of the supervisor: same cmdline, different name.
-            cmd.contains("__supervisor") && cmd.contains(&needle) && comm.trim() != "pause"
+            let log = std::fs::read_link(format!("/proc/{pid}/fd/2")).unwrap_or_default();
+            comm.trim() == "pod-supervisor" && log.to_string_lossy().contains(&needle)
         })
         .collect()
 }

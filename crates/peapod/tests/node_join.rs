@@ -394,12 +394,10 @@ spec:
             .unwrap()
             .filter_map(|e| e.ok())
             .filter(|e| {
-                std::fs::read(e.path().join("cmdline"))
-                    .map(|c| {
-                        let c = String::from_utf8_lossy(&c);
-                        c.contains("__supervisor") && c.contains(&data)
-                    })
-                    .unwrap_or(false)
+                // A supervisor is named `pod-supervisor`; its stderr is in its sandbox dir.
+                let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+                let log = std::fs::read_link(e.path().join("fd/2")).unwrap_or_default();
+                comm.trim() == "pod-supervisor" && log.to_string_lossy().contains(&data)
             })
             .count();
         (left == 0 && supervisors == 0).then_some(())

@@ -12,6 +12,10 @@ pub fn run(mode: &str, args: &[String]) -> anyhow::Result<()> {
             [dir] => crate::supervisor::main(Path::new(dir)),
             _ => bail!("usage: __supervisor <sandbox-dir>"),
         },
+        "zygote" => match args {
+            [dir] => crate::supervisor::zygote::main(Path::new(dir)),
+            _ => bail!("usage: __zygote <data-dir>"),
+        },
         other => bail!("unknown helper mode {other:?}"),
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,7 +108,13 @@ pub fn send(
         .with_context(|| format!("connecting to supervisor {}", sock.display()))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    let mut line = serde_json::to_vec(req)?;
+    send_on(&stream, req, fds)?;
+    Ok(BufReader::new(stream))
+}
+
+/// Writes one message line (with optional fds) on a connected stream.
+pub fn send_on(stream: &UnixStream, msg: &impl Serialize, fds: &[RawFd]) -> anyhow::Result<()> {
+    let mut line = serde_json::to_vec(msg)?;
     line.push(b'\n');
     let iov = [IoSlice::new(&line)];
     let cmsgs = [ControlMessage::ScmRights(fds)];
@@ -115,9 +122,10 @@ pub fn send(
     let n = sendmsg::<()>(stream.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), None)
         .context("sending request")?;
     if n < line.len() {
-        (&stream).write_all(&line[n..])?;
+        let mut w = stream;
+        w.write_all(&line[n..])?;
     }
-    Ok(BufReader::new(stream))
+    Ok(())
 }
 
 pub fn read_response(conn: &mut BufReader<UnixStream>) -> anyhow::Result<Response> {
@@ -138,7 +146,7 @@ pub fn call(sock: &Path, req: &Request, timeout: Duration) -> anyhow::Result<Res
 }
 
 /// Server side: reads one request line and any fds sent with it.
-pub fn receive(stream: &UnixStream) -> anyhow::Result<(Request, Vec<OwnedFd>)> {
+pub fn receive<T: DeserializeOwned>(stream: &UnixStream) -> anyhow::Result<(T, Vec<OwnedFd>)> {
     let mut data = Vec::new();
     let mut fds = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];

@@ -199,9 +199,8 @@ fn containers_created_at_once_are_children_of_the_supervisor() {
         assert_eq!(st.state, ContainerState::Created);
         let pid = st.pid.expect("a created container has an init");
         let ppid = parent_of(pid);
-        let cmdline = std::fs::read(format!("/proc/{ppid}/cmdline")).unwrap_or_default();
         assert!(
-            String::from_utf8_lossy(&cmdline).contains("__supervisor"),
+            common::is_supervisor_of(ppid, &sb.id),
             "init {pid} of {id} is a child of {ppid}, not of the supervisor"
         );
     }

@@ -13,9 +13,7 @@ fn supervisor_pid(sandbox_id: &str) -> i32 {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
             continue;
         };
-        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let cmd = String::from_utf8_lossy(&cmd);
-        if cmd.contains("__supervisor") && cmd.contains(sandbox_id) {
+        if common::is_supervisor_of(pid, sandbox_id) {
             return pid;
         }
     }
@@ -150,6 +148,8 @@ fn mount_points(dir: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Processes whose command line mentions `s`, except the runtime's own zygote (which lives
+/// as long as the runtime does).
 fn processes_mentioning(s: &str) -> Vec<i32> {
     std::fs::read_dir("/proc")
         .unwrap()
@@ -157,7 +157,8 @@ fn processes_mentioning(s: &str) -> Vec<i32> {
         .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
         .filter(|pid| {
             let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            String::from_utf8_lossy(&cmd).contains(s)
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            String::from_utf8_lossy(&cmd).contains(s) && comm.trim() != "pod-zygote"
         })
         .collect()
 }
@@ -226,4 +227,64 @@ fn fifty_sandboxes_leave_the_machine_as_before() {
     for (_, id, _) in &pods {
         assert!(env.rt.container_status(id).is_err());
     }
+}
+
+/// The pod-zygote processes whose command line names `data_dir`.
+fn zygotes(data_dir: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+        .filter(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            comm.trim() == "pod-zygote" && String::from_utf8_lossy(&cmd).contains(data_dir)
+        })
+        .filter(|pid| alive(*pid))
+        .collect()
+}
+
+/// Supervisors are forked by one zygote per runtime: they are not its children (nor the
+/// runtime's), a killed zygote is replaced on the next sandbox, and it exits with its runtime.
+#[test]
+fn supervisors_come_from_a_zygote_that_lives_with_its_runtime() {
+    let mut env = TestEnv::new();
+    let data = env.rt.data_dir().to_string_lossy().to_string();
+    let first = env.rt.run_sandbox(&env.sandbox("zygote-a")).unwrap();
+    let found = zygotes(&data);
+    assert_eq!(found.len(), 1, "one zygote for the runtime: {found:?}");
+    let sup = supervisor_pid(&first.id);
+    let parent = std::fs::read_to_string(format!("/proc/{sup}/stat")).unwrap();
+    let ppid: i32 = parent[parent.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        ppid != found[0] && ppid != std::process::id() as i32,
+        "supervisor {sup} is a child of {ppid}"
+    );
+
+    // SAFETY: kill(2) on the zygote found above.
+    unsafe { libc::kill(found[0], libc::SIGKILL) };
+    wait_for(Duration::from_secs(5), || {
+        zygotes(&data).is_empty().then_some(())
+    });
+    let second = env.rt.run_sandbox(&env.sandbox("zygote-b")).unwrap();
+    assert!(alive(supervisor_pid(&second.id)));
+    assert_eq!(
+        zygotes(&data).len(),
+        1,
+        "a new zygote replaced the killed one"
+    );
+    assert!(alive(sup), "supervisors outlive their zygote");
+
+    for sb in [&first, &second] {
+        env.rt.remove_sandbox(&sb.id).unwrap();
+    }
+    env.reopen(); // drops the old runtime
+    wait_for(Duration::from_secs(5), || {
+        zygotes(&data).is_empty().then_some(())
+    });
 }

@@ -146,8 +146,7 @@ fn proc_kb(path: &str, key: &str) -> u64 {
 }
 
 /// (RSS of the server, count, RSS and PSS summed over the pods' supervisors and pause
-/// processes), in kB. Both are found by the `__supervisor <data-dir>/...` command line
-/// (pause is a clone of its supervisor).
+/// processes), in kB.
 fn memory(server_pid: u32, data_dir: &str) -> (u64, usize, u64, u64) {
     let server = proc_kb(&format!("/proc/{server_pid}/status"), "VmRSS:");
     let (mut n, mut rss, mut pss) = (0, 0, 0);
@@ -156,9 +155,12 @@ fn memory(server_pid: u32, data_dir: &str) -> (u64, usize, u64, u64) {
         if pid.parse::<u32>().is_err() {
             continue;
         }
-        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let cmd = String::from_utf8_lossy(&cmd);
-        if cmd.contains("__supervisor") && cmd.contains(data_dir) {
+        // Supervisors (`pod-supervisor`) and their pause clones keep their stderr in the
+        // sandbox directory.
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let log = std::fs::read_link(format!("/proc/{pid}/fd/2")).unwrap_or_default();
+        let ours = log.to_string_lossy().contains(data_dir);
+        if ours && matches!(comm.trim(), "pod-supervisor" | "pause") {
             n += 1;
             rss += proc_kb(&format!("/proc/{pid}/smaps_rollup"), "Rss:");
             pss += proc_kb(&format!("/proc/{pid}/smaps_rollup"), "Pss:");

@@ -43,6 +43,15 @@ impl AttachSession {
     }
 }
 
+/// Dropping a session detaches: the control connection is closed before the caller's stdin
+/// (fields drop in order), so the supervisor sees a hang-up, not the end of the caller's
+/// input, which with stdinOnce would close the container's stdin.
+impl Drop for AttachSession {
+    fn drop(&mut self) {
+        let _ = self.conn.get_ref().shutdown(std::net::Shutdown::Both);
+    }
+}
+
 fn output_pipe() -> anyhow::Result<(OwnedFd, OwnedFd)> {
     let (r, w) = pipe2(OFlag::O_CLOEXEC)?;
     // Best effort: the system's pipe-max-size may be lower.

@@ -8,6 +8,7 @@ mod container_pty;
 mod exec;
 mod recover;
 mod sandbox;
+mod zygote;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ pub struct Runtime {
     /// every sandbox (the agent asks for each container's status on every sync). Only a
     /// cache: entries are checked against the disk and rebuilt by scanning.
     homes: Mutex<HashMap<ContainerId, SandboxId>>,
+    zygote: zygote::Zygote,
 }
 
 impl Runtime {
@@ -51,10 +53,12 @@ impl Runtime {
         std::fs::create_dir_all(cfg.data_dir.join("sandboxes"))
             .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
         let data_dir = std::fs::canonicalize(&cfg.data_dir)?;
+        let zygote = zygote::Zygote::new(&cfg.helper_exe, &data_dir);
         Ok(Runtime {
             cfg: RuntimeConfig { data_dir, ..cfg },
             layout: cgroups::detect(),
             homes: Mutex::new(HashMap::new()),
+            zygote,
         })
     }
 

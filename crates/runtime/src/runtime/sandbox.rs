@@ -1,8 +1,6 @@
 //! Pod sandboxes: files, /dev/shm, volumes, pod cgroup, the supervisor and its pause.
 
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -160,26 +158,9 @@ impl Runtime {
         }
     }
 
-    /// Starts `<helper> __supervisor DIR` and waits for `ready <pause-pid>`.
+    /// Has the zygote fork the sandbox's supervisor; returns the pause pid once ready.
     fn spawn_supervisor(&self, paths: &SandboxPaths) -> anyhow::Result<i32> {
-        let mut child = Command::new(&self.cfg.helper_exe)
-            .arg("__supervisor")
-            .arg(&paths.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("starting supervisor {}", self.cfg.helper_exe.display()))?;
-        let mut out = String::new();
-        if let Some(mut so) = child.stdout.take() {
-            so.read_to_string(&mut out)?;
-        }
-        child.wait()?;
-        let line = out.trim();
-        match line.strip_prefix("ready ").map(|p| p.parse::<i32>()) {
-            Some(Ok(pid)) if pid > 0 => Ok(pid),
-            _ => bail!("supervisor failed: {line}"),
-        }
+        self.zygote.launch(&paths.dir)
     }
 
     pub fn sandbox_status(&self, id: &str) -> anyhow::Result<SandboxStatus> {

@@ -61,6 +61,7 @@ impl Supervisor {
         match unsafe { fork() }.context("forking the container creator")? {
             ForkResult::Child => {
                 drop(report_rd);
+                let _ = nix::sys::prctl::set_name(c"pod-creator");
                 // The supervisor's SIGCHLD handler would wake it for the creator's children.
                 // SAFETY: restoring the default disposition.
                 let _ = unsafe { signal(Signal::SIGCHLD, SigHandler::SigDfl) };

@@ -1,5 +1,5 @@
-//! The per-pod supervisor: one small single-threaded process per pod, started by the
-//! runtime as `<helper> __supervisor <sandbox-dir>`. It owns the pause process, creates
+//! The per-pod supervisor: one small single-threaded process per pod, forked for the
+//! runtime by its zygote (`zygote.rs`). It owns the pause process, creates
 //! and starts containers with libcontainer (forking is safe here: no other threads),
 //! holds their stdio, writes CRI logs, records exit status, and outlives the agent.
 
@@ -9,6 +9,7 @@ mod create;
 mod pause;
 mod server;
 mod signals;
+pub(crate) mod zygote;
 
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
@@ -21,9 +22,13 @@ use crate::config::SandboxConfig;
 use crate::paths::SandboxPaths;
 use crate::status::read_json;
 
+/// A supervisor's process name (its command line is the zygote's).
+pub const SUPERVISOR_NAME: &std::ffi::CStr = c"pod-supervisor";
+
 /// Entry point of `__supervisor <sandbox-dir>`. Prints `ready <pause-pid>` (or an error)
 /// on stdout once the pod's namespaces exist and the control socket listens, then the
-/// launching process exits while the daemon continues.
+/// launching process exits while the daemon continues. (The runtime forks supervisors
+/// from its zygote instead; this mode starts one by hand.)
 pub fn main(sandbox_dir: &Path) -> anyhow::Result<()> {
     let (rd, wr) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
     nix::unistd::setsid().context("setsid")?;
@@ -43,21 +48,30 @@ pub fn main(sandbox_dir: &Path) -> anyhow::Result<()> {
         }
         ForkResult::Child => {
             drop(rd);
-            let mut ready = std::fs::File::from(wr);
-            let paths = SandboxPaths::new(sandbox_dir);
-            redirect_stdio(&paths).context("redirecting stdio")?;
-            match start(&paths) {
-                Ok(mut sup) => {
-                    let _ = writeln!(ready, "ready {}", sup.pause_pid());
-                    drop(ready);
-                    sup.run();
-                    Ok(())
-                }
-                Err(e) => {
-                    let _ = writeln!(ready, "error: {e:#}");
-                    std::process::exit(1)
-                }
-            }
+            serve(sandbox_dir, std::fs::File::from(wr))
+        }
+    }
+}
+
+/// Becomes the supervisor of the sandbox at `sandbox_dir`: stdio to its log, pause, control
+/// socket; reports `ready <pause-pid>` (or `error: ...`) on `report`, then serves until
+/// the sandbox shuts down, and exits.
+pub(crate) fn serve(sandbox_dir: &Path, mut report: std::fs::File) -> ! {
+    let _ = nix::sys::prctl::set_name(SUPERVISOR_NAME);
+    let paths = SandboxPaths::new(sandbox_dir);
+    let started = redirect_stdio(&paths)
+        .context("redirecting stdio")
+        .and_then(|_| start(&paths));
+    match started {
+        Ok(mut sup) => {
+            let _ = writeln!(report, "ready {}", sup.pause_pid());
+            drop(report);
+            sup.run();
+            std::process::exit(0)
+        }
+        Err(e) => {
+            let _ = writeln!(report, "error: {e:#}");
+            std::process::exit(1)
         }
     }
 }

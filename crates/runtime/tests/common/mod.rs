@@ -185,3 +185,11 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Whether `pid` is a pod supervisor (named `pod-supervisor`) whose sandbox directory (where
+/// its stderr, `supervisor.log`, is) contains `needle` (a sandbox id or data dir).
+pub fn is_supervisor_of(pid: i32, needle: &str) -> bool {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let log = std::fs::read_link(format!("/proc/{pid}/fd/2")).unwrap_or_default();
+    comm.trim() == "pod-supervisor" && log.to_string_lossy().contains(needle)
+}
