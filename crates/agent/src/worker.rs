@@ -676,12 +676,12 @@ impl PodWorker {
         let mk = |c: &Container, init: bool| -> ContainerView {
             let sidecar = init && c.restart_policy.as_deref() == Some("Always");
             let (mut cur, prev) = instances.get(&c.name).cloned().unwrap_or_default();
-            // Under restartPolicy Never a container whose process failed to start is done.
-            let given_up = self
-                .start_failed
-                .get(&c.name)
-                .filter(|_| !self.retries_failed_runs(c, init));
-            if let Some(f) = given_up {
+            // A container whose process failed to start shows that attempt as terminated
+            // (StartError): the last state while it waits for the next attempt, the state
+            // under restartPolicy Never, where it is done.
+            let failed = self.start_failed.get(&c.name);
+            let given_up = failed.filter(|_| !self.retries_failed_runs(c, init));
+            if let Some(f) = failed.filter(|_| cur.is_none() || given_up.is_some()) {
                 cur = Some(f.as_exited(&c.name));
             }
             let probe = cur

@@ -465,6 +465,20 @@ async fn unstartable_process_reports_run_container_error_and_backs_off() {
         (1..=3).contains(&attempts),
         "{attempts} failed attempts in {elapsed}s"
     );
+    // Each attempt is a new instance: the restart count grows and the last state is the
+    // attempt that could not start.
+    let p = env
+        .wait_for("run-fail", 30, "a restart counted", |p| {
+            status_of(p, "c").is_some_and(|s| s.restart_count >= 1)
+        })
+        .await;
+    let st = status_of(&p, "c").unwrap();
+    let last = st.last_state.and_then(|s| s.terminated).expect("lastState");
+    assert_eq!(
+        (last.exit_code, last.reason.as_deref()),
+        (128, Some("StartError"))
+    );
+    assert!(st.state.and_then(|s| s.waiting).is_some());
 
     // restartPolicy Never: one attempt, then the pod fails like with a StartError.
     let p = env

@@ -20,6 +20,11 @@ use crate::status;
 const OUTPUT_CHUNK: usize = 32 * 1024;
 /// After the process exits, how long output still held open by its children may keep flowing.
 const OUTPUT_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the first message to the client is held after the upgrade. kubectl registers its
+/// streams only after its reader has started, and drops data for a stream it has not
+/// registered yet ("Unknown stream id"); a command that prints at once could lose its output
+/// and exit status. (Behind a real API server the kubelet's hop gives kubectl that time.)
+const CLIENT_SETUP_GRACE: Duration = Duration::from_millis(50);
 /// How long to wait for the client's Close reply after ours.
 const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -44,7 +49,9 @@ pub(crate) async fn run(
 ) {
     let (mut sink, mut incoming) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Message>(16);
+    let upgraded = tokio::time::Instant::now();
     let writer = tokio::spawn(async move {
+        tokio::time::sleep_until(upgraded + CLIENT_SETUP_GRACE).await;
         while let Some(message) = out_rx.recv().await {
             let is_close = matches!(message, Message::Close(_));
             if sink.send(message).await.is_err() || is_close {

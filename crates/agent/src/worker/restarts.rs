@@ -68,13 +68,16 @@ impl PodWorker {
         if self.create_retry_pending(&c.name) {
             return;
         }
-        if let Some(failed_at) = self.start_failed.get(&c.name).map(|f| f.at) {
+        if let Some((failed_at, failed_restart)) =
+            self.start_failed.get(&c.name).map(|f| (f.at, f.restart))
+        {
             if !self.retries_failed_runs(c, init) {
                 return;
             }
             if self.backoff_allows(c, init, None, failed_at) {
-                // The instance that failed to start (if any) is replaced.
-                let restart = cur.map(|c| c.restart_count + 1).unwrap_or(0);
+                // The instance that failed to start (if any) is replaced; each attempt
+                // counts as a restart, as each is a new container for the kubelet.
+                let restart = cur.map_or(failed_restart, |c| c.restart_count) + 1;
                 self.start(c, init, cur, restart).await;
             }
             return;

@@ -40,12 +40,24 @@ impl FileLock {
 
 /// Writes `data` to `path` atomically: temp file in `tmp_dir`, fsync, rename.
 pub fn write_atomic(tmp_dir: &Path, path: &Path, data: &[u8]) -> Result<()> {
+    write_atomic_with(tmp_dir, path, data, true)
+}
+
+/// Like `write_atomic` without the fsync: atomic for readers and across a crash of the
+/// process, not across a power loss. For records that mean nothing after a reboot.
+pub fn write_atomic_volatile(tmp_dir: &Path, path: &Path, data: &[u8]) -> Result<()> {
+    write_atomic_with(tmp_dir, path, data, false)
+}
+
+fn write_atomic_with(tmp_dir: &Path, path: &Path, data: &[u8], durable: bool) -> Result<()> {
     let tmp = unique_tmp_path(tmp_dir, "file");
     let result = (|| {
         let mut f = File::create(&tmp).ctx(|| format!("create {}", tmp.display()))?;
         f.write_all(data)
             .ctx(|| format!("write {}", tmp.display()))?;
-        f.sync_all().ctx(|| format!("sync {}", tmp.display()))?;
+        if durable {
+            f.sync_all().ctx(|| format!("sync {}", tmp.display()))?;
+        }
         fs::rename(&tmp, path).ctx(|| format!("rename into {}", path.display()))
     })();
     if result.is_err() {

@@ -254,7 +254,9 @@ impl ImageStore {
             layers: image.layers.clone(),
         };
         let bytes = serde_json::to_vec(&lease).unwrap_or_default();
-        fsutil::write_atomic(&self.tmp_dir(), &self.lease_path(holder), &bytes)
+        // Taken on every container start. No fsync: after a power loss no container runs,
+        // and each is leased again when it is started again.
+        fsutil::write_atomic_volatile(&self.tmp_dir(), &self.lease_path(holder), &bytes)
     }
 
     /// Drops `holder`'s lease and deletes layers nothing references any more.
