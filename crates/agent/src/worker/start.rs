@@ -196,9 +196,8 @@ impl PodWorker {
             Ok(id) => id,
             Err(e) => {
                 let msg = format!("{e:#}");
-                self.ctx.events.container(
-                    &pod,
-                    &c.name,
+                self.container_event(
+                    c,
                     init,
                     EventType::Warning,
                     "Failed",
@@ -218,9 +217,8 @@ impl PodWorker {
         };
         self.create_failed.remove(&c.name);
         self.waiting.remove(&c.name);
-        self.ctx.events.container(
-            &pod,
-            &c.name,
+        self.container_event(
+            c,
             init,
             EventType::Normal,
             "Created",
@@ -238,9 +236,8 @@ impl PodWorker {
         );
         if let Err(e) = started {
             let msg = format!("failed to start container {:?}: {e:#}", c.name);
-            self.ctx.events.container(
-                &pod,
-                &c.name,
+            self.container_event(
+                c,
                 init,
                 EventType::Warning,
                 "Failed",
@@ -250,9 +247,8 @@ impl PodWorker {
             return;
         }
         self.start_failed.remove(&c.name);
-        self.ctx.events.container(
-            &pod,
-            &c.name,
+        self.container_event(
+            c,
             init,
             EventType::Normal,
             "Started",
@@ -282,9 +278,8 @@ impl PodWorker {
     }
 
     pub(super) fn config_error(&mut self, c: &Container, init: bool, msg: String) {
-        self.ctx.events.container(
-            &self.pod,
-            &c.name,
+        self.container_event(
+            c,
             init,
             EventType::Warning,
             "Failed",
@@ -294,5 +289,18 @@ impl PodWorker {
             c.name.clone(),
             Waiting::new("CreateContainerConfigError", Some(msg)),
         );
+    }
+
+    fn container_event(
+        &self,
+        c: &Container,
+        init: bool,
+        kind: EventType,
+        reason: &str,
+        message: impl Into<String>,
+    ) {
+        self.ctx
+            .events
+            .container(&self.pod, &c.name, init, kind, reason, message);
     }
 }
