@@ -329,3 +329,45 @@ async fn hooks_graceful_delete_and_agent_restart() {
     );
     assert!(env.runtime().list_sandboxes().is_empty());
 }
+
+/// A new pod's app containers are created side by side but started in spec order, each only
+/// after the previous one's postStart hook has returned (kubelet semantics).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn containers_start_in_order_after_the_previous_post_start() {
+    let env = Env::new().await;
+    let host_dir = env.tmp.path().join("order");
+    std::fs::create_dir_all(&host_dir).unwrap();
+    let mount = json!([{"name": "host", "mountPath": "/host"}]);
+    let mut first = busybox("first", "sleep 3600");
+    first["volumeMounts"] = mount.clone();
+    first["lifecycle"] = json!({"postStart": {"exec": {"command":
+        ["sh", "-c", "sleep 1; echo hooked > /host/first-hook"]}}});
+    let mut second = busybox(
+        "second",
+        "if [ -f /host/first-hook ]; then echo after > /host/second; else echo before > /host/second; fi; sleep 3600",
+    );
+    second["volumeMounts"] = mount;
+    env.create(json!({
+        "metadata": {"name": "ordered"},
+        "spec": {"terminationGracePeriodSeconds": 0, "containers": [first, second],
+                 "volumes": [{"name": "host", "hostPath": {"path": host_dir}}]}
+    }))
+    .await;
+    env.wait_for("ordered", 60, "Running", |p| phase(p) == "Running")
+        .await;
+    // The second container writes its verdict right after it starts.
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = std::fs::read_to_string(host_dir.join("second")).unwrap_or_default();
+        if !seen.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen.trim(),
+        "after",
+        "second started before first's postStart returned"
+    );
+    env.delete_and_wait("ordered", 30).await;
+}
