@@ -133,14 +133,19 @@ pub fn create_pod(layout: Layout, rel: &str, res: &Resources) -> anyhow::Result<
     Ok(())
 }
 
-/// Moves process `pid` into the pod cgroup `rel` (the hierarchies `create_pod` made).
+/// Moves process `pid` into the pod cgroup `rel` (the hierarchies `create_pod` made); on v2
+/// into a leaf `pause` below it, as a cgroup that hands controllers down holds no processes.
 pub fn add_process(layout: Layout, rel: &str, pid: i32) -> anyhow::Result<()> {
     let dirs: Vec<PathBuf> = match layout {
         Layout::V1 => V1_LIMITED
             .iter()
             .map(|c| Path::new(CGROUP_ROOT).join(c).join(rel))
             .collect(),
-        Layout::V2 => vec![Path::new(CGROUP_ROOT).join(rel)],
+        Layout::V2 => {
+            let leaf = Path::new(CGROUP_ROOT).join(rel).join("pause");
+            fs::create_dir_all(&leaf).with_context(|| format!("creating {}", leaf.display()))?;
+            vec![leaf]
+        }
     };
     for dir in dirs {
         write(&dir.join("cgroup.procs"), &pid.to_string())?;
