@@ -11,7 +11,7 @@ use crate::spec::ImageConfig;
 pub struct RuntimeConfig {
     /// Root of all runtime state (`DIR/sandboxes`, `DIR/pods` for logs...).
     pub data_dir: PathBuf,
-    /// Binary that implements `__supervisor` (the peapod binary, or a test helper).
+    /// Binary that implements `__zygote` (the peapod binary, or a test helper).
     pub helper_exe: PathBuf,
     /// cgroup parent (relative to the cgroup root) under which pod cgroups are created.
     pub cgroup_parent: String,

@@ -8,10 +8,6 @@ use anyhow::bail;
 /// Runs helper mode `mode` (with or without the leading `__`).
 pub fn run(mode: &str, args: &[String]) -> anyhow::Result<()> {
     match mode.trim_start_matches("__") {
-        "supervisor" => match args {
-            [dir] => crate::supervisor::main(Path::new(dir)),
-            _ => bail!("usage: __supervisor <sandbox-dir>"),
-        },
         "zygote" => match args {
             [dir] => crate::supervisor::zygote::main(Path::new(dir)),
             _ => bail!("usage: __zygote <data-dir>"),

@@ -4,7 +4,7 @@
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let Some(mode) = args.get(1) else {
-        eprintln!("usage: peapod-runtime-helper __supervisor <sandbox-dir>");
+        eprintln!("usage: peapod-runtime-helper __zygote <data-dir>");
         std::process::exit(2);
     };
     if let Err(e) = peapod_runtime::helper::run(mode, &args[2..]) {

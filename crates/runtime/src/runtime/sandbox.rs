@@ -140,21 +140,18 @@ impl Runtime {
     }
 
     /// Puts the pause process in the pod cgroup, as kubelet does, from a thread of its own:
-    /// the kernel's first task migration in a while waits for an RCU grace period (~12 ms
-    /// on cgroup v1), and waiting for it here, while the pod's network and first container
-    /// are being set up, means the container's own migration finds it already paid.
+    /// a task migration may wait for an RCU grace period, which the pod's start need not.
     fn move_pause_to_pod_cgroup(&self, cgroup: &str, pause_pid: i32) {
-        let layout = self.layout;
-        let (cgroup, target) = (cgroup.to_string(), cgroup.to_string());
+        let (layout, target) = (self.layout, cgroup.to_string());
         let moved = std::thread::Builder::new()
             .name("pause-cgroup".into())
             .spawn(move || {
-                if let Err(e) = cgroups::add_process(layout, &cgroup, pause_pid) {
-                    tracing::warn!("moving pause {pause_pid} into {cgroup}: {e:#}");
+                if let Err(e) = cgroups::add_process(layout, &target, pause_pid) {
+                    tracing::warn!("moving pause {pause_pid} into {target}: {e:#}");
                 }
             });
         if let Err(e) = moved {
-            tracing::warn!("moving pause {pause_pid} into {target}: {e}");
+            tracing::warn!("moving pause {pause_pid} into {cgroup}: {e}");
         }
     }
 

@@ -107,21 +107,16 @@ impl Supervisor {
     }
 
     fn finish_create(&mut self, p: PendingCreate) {
-        let result = read_report(p.report).and_then(|pid| {
-            // The creator exits right after reporting; once reaped, its child (the
-            // container's init) is ours. It may already have been reaped by `reap`.
-            let _ = waitpid(p.creator, None);
-            self.register(&p.id, p.new, pid)
-        });
-        let resp = match result {
+        let report = read_report(p.report);
+        // The creator exits right after reporting; once reaped, its child (the container's
+        // init) is ours. It may already have been reaped by `reap`.
+        let _ = waitpid(p.creator, None);
+        let resp = match report.and_then(|pid| self.register(&p.id, p.new, pid)) {
             Ok(pid) => Response {
                 pid: Some(pid),
                 ..Response::ok()
             },
-            Err(e) => {
-                let _ = waitpid(p.creator, None);
-                Response::err(format!("{e:#}"))
-            }
+            Err(e) => Response::err(format!("{e:#}")),
         };
         let _ = protocol::reply(&p.conn, &resp);
     }

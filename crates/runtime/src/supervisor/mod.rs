@@ -11,47 +11,18 @@ mod server;
 mod signals;
 pub(crate) mod zygote;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use anyhow::Context;
-use nix::unistd::{fork, pipe2, ForkResult};
 
 use crate::config::SandboxConfig;
 use crate::paths::SandboxPaths;
 use crate::status::read_json;
 
 /// A supervisor's process name (its command line is the zygote's).
-pub const SUPERVISOR_NAME: &std::ffi::CStr = c"pod-supervisor";
-
-/// Entry point of `__supervisor <sandbox-dir>`. Prints `ready <pause-pid>` (or an error)
-/// on stdout once the pod's namespaces exist and the control socket listens, then the
-/// launching process exits while the daemon continues. (The runtime forks supervisors
-/// from its zygote instead; this mode starts one by hand.)
-pub fn main(sandbox_dir: &Path) -> anyhow::Result<()> {
-    let (rd, wr) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
-    nix::unistd::setsid().context("setsid")?;
-    // SAFETY: called from the helper entry point before any thread exists.
-    match unsafe { fork() }.context("fork")? {
-        ForkResult::Parent { .. } => {
-            drop(wr);
-            let mut msg = String::new();
-            std::fs::File::from(rd).read_to_string(&mut msg)?;
-            print!("{msg}");
-            std::io::stdout().flush()?;
-            if msg.starts_with("ready ") {
-                Ok(())
-            } else {
-                std::process::exit(1)
-            }
-        }
-        ForkResult::Child => {
-            drop(rd);
-            serve(sandbox_dir, std::fs::File::from(wr))
-        }
-    }
-}
+const SUPERVISOR_NAME: &std::ffi::CStr = c"pod-supervisor";
 
 /// Becomes the supervisor of the sandbox at `sandbox_dir`: stdio to its log, pause, control
 /// socket; reports `ready <pause-pid>` (or `error: ...`) on `report`, then serves until
