@@ -137,8 +137,8 @@ pub fn admit(ctx: &Ctx, uid: &str, spec: &PodSpec) -> Result<(), Rejection> {
     let m = &ctx.machine;
     let capacity = Capacity {
         cpu_milli: i128::from(m.cpus) * 1000,
-        memory: i128::from(m.allocatable_memory()),
-        storage: i128::from(m.allocatable_storage()),
+        memory: i128::from(m.allocatable_memory(&ctx.cfg.eviction_hard)),
+        storage: i128::from(m.allocatable_storage(&ctx.cfg.eviction_hard)),
         pods: i128::from(MAX_PODS),
     };
     let others: Vec<&Admitted> = admitted

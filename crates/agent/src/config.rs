@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::node::eviction::EvictionThresholds;
 use peapod_network::Ipv4Cidr;
 use peapod_streaming::ServerTls;
 
@@ -43,6 +44,8 @@ pub struct AgentConfig {
     pub resync_interval: Duration,
     /// How often the node status is refreshed and the Lease renewed.
     pub heartbeat_interval: Duration,
+    /// Hard eviction thresholds: node pressure conditions and what allocatable holds back.
+    pub eviction_hard: EvictionThresholds,
 }
 
 impl AgentConfig {
@@ -71,6 +74,7 @@ impl AgentConfig {
             node_labels: BTreeMap::new(),
             resync_interval: Duration::from_millis(500),
             heartbeat_interval: Duration::from_secs(10),
+            eviction_hard: EvictionThresholds::default(),
         }
     }
 }

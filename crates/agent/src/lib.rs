@@ -51,6 +51,7 @@ use peapod_runtime::{Runtime, RuntimeConfig};
 use tokio::task::JoinSet;
 
 pub use config::AgentConfig;
+pub use node::eviction::EvictionThresholds;
 
 /// Aborts a background task when the agent future is dropped.
 struct AbortOnDrop(tokio::task::AbortHandle);

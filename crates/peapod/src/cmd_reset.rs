@@ -49,6 +49,7 @@ pub fn run(args: ResetArgs) -> anyhow::Result<()> {
             kubelet_port: 0,
             cni_conf_dir: None,
             cni_bin_dir: None,
+            eviction_hard: None,
         };
         let cidr = bridge_cidr(&args.bridge_name)
             .unwrap_or_else(|| "10.42.0.0/24".parse().expect("valid"));

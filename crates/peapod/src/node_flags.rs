@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use peapod_agent::EvictionThresholds;
+
 #[derive(clap::Args, Clone)]
 pub struct NodeFlags {
     /// Name of this node (default: the host name).
@@ -19,6 +21,10 @@ pub struct NodeFlags {
     /// Where the CNI plugin binaries are.
     #[arg(long, requires = "cni_conf_dir")]
     pub cni_bin_dir: Option<PathBuf>,
+    /// Hard eviction thresholds, as kubelet's: `memory.available<100Mi,nodefs.available<10%,
+    /// pid.available<10%` (the default). Naming any drops the defaults of the others.
+    #[arg(long, value_parser = EvictionThresholds::parse)]
+    pub eviction_hard: Option<EvictionThresholds>,
 }
 
 impl NodeFlags {
@@ -48,6 +54,9 @@ impl NodeFlags {
         };
         cfg.streaming_port = self.kubelet_port;
         cfg.cni = self.cni_conf_dir.clone().zip(self.cni_bin_dir.clone());
+        if let Some(e) = self.eviction_hard {
+            cfg.eviction_hard = e;
+        }
         Ok(cfg)
     }
 }

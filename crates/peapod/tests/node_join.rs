@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{apply, busybox_archive, eventually, free_port, wait_ready, TestServer};
+use common::{
+    apply, busybox_archive, eventually, free_port, wait_ready, TestServer, TEST_EVICTION_HARD,
+};
 use serde_json::Value;
 
 /// A `peapod agent` process with its own data dir, bridge, pod range and kubelet port. Dropping
@@ -47,6 +49,7 @@ impl JoinedAgent {
             cluster_cidr.into(),
             "--kubelet-port".into(),
             free_port().to_string(),
+            TEST_EVICTION_HARD.into(),
         ];
         let mut a = JoinedAgent {
             dir,

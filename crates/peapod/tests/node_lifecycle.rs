@@ -343,3 +343,74 @@ spec:
     apply(&s, &manifest("second"));
     common::wait_ready(&s, "second");
 }
+
+#[test]
+fn eviction_thresholds_set_node_pressure_taints_and_allocatable() {
+    // Less than 100% of the disk is always available: the node is under disk pressure.
+    let s = TestServer::start_node_with_eviction(
+        "--eviction-hard=nodefs.available<100%,memory.available<1Gi",
+    );
+    let node = s.ok(&["get", "nodes", "-o", "jsonpath={.items[0].metadata.name}"]);
+    let field = |path: &str| s.ok(&["get", "node", &node, "-o", &format!("jsonpath={path}")]);
+    let condition = |kind: &str| {
+        field(&format!(
+            "{{.status.conditions[?(@.type==\"{kind}\")].status}}/{{.status.conditions[?(@.type==\"{kind}\")].reason}}"
+        ))
+    };
+    eventually(30, "DiskPressure", || {
+        (condition("DiskPressure") == "True/KubeletHasDiskPressure").then_some(())
+    });
+    // Naming thresholds drops the defaults of the others: no PID threshold is left.
+    assert_eq!(condition("PIDPressure"), "False/KubeletHasSufficientPID");
+    assert_eq!(
+        condition("MemoryPressure"),
+        "False/KubeletHasSufficientMemory"
+    );
+    assert_eq!(condition("Ready"), "True/KubeletReady");
+
+    // Allocatable holds back what the thresholds keep available.
+    let ki = |q: String| -> u64 { q.strip_suffix("Ki").expect("Ki quantity").parse().unwrap() };
+    let capacity = ki(field("{.status.capacity.memory}"));
+    let allocatable = ki(field("{.status.allocatable.memory}"));
+    assert_eq!(capacity - allocatable, 1 << 20, "1Gi held back");
+    assert_eq!(field("{.status.allocatable.ephemeral-storage}"), "0");
+
+    // The node lifecycle controller taints the node; a pod that does not tolerate it waits.
+    eventually(30, "disk-pressure taint", || {
+        field("{.spec.taints[*].key}")
+            .contains("node.kubernetes.io/disk-pressure")
+            .then_some(())
+    });
+    apply(
+        &s,
+        "apiVersion: v1
+kind: Pod
+metadata: {name: waits}
+spec:
+  containers:
+  - {name: main, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, '1000']}
+",
+    );
+    eventually(30, "FailedScheduling for the taint", || {
+        event_reasons(&s, "waits")
+            .lines()
+            .any(|l| l.starts_with("FailedScheduling=") && l.contains("disk-pressure"))
+            .then_some(())
+    });
+    assert_eq!(jsonpath(&s, "waits", "{.status.phase}"), "Pending");
+    assert_eq!(jsonpath(&s, "waits", "{.spec.nodeName}"), "");
+
+    // A threshold on a signal peapod does not measure is refused before anything starts.
+    let out = Command::new(env!("CARGO_BIN_EXE_peapod"))
+        .args(["agent", "--server", "https://127.0.0.1:1", "--token-file"])
+        .arg(s.data_dir().join("no-such-token"))
+        .arg("--eviction-hard=imagefs.available<15%")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("unsupported signal \"imagefs.available\""),
+        "{err}"
+    );
+}

@@ -3,6 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr, UdpSocket};
 use std::path::Path;
 
+use super::eviction::EvictionThresholds;
+
 /// Capacity and identity of this machine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Machine {
@@ -20,8 +22,6 @@ pub struct Machine {
 
 /// Pods per node, Kubernetes' default `--max-pods`.
 pub const MAX_PODS: u64 = 110;
-/// Kubernetes' default hard eviction threshold `memory.available<100Mi`, held back from allocatable.
-pub const EVICTION_MEMORY: u64 = 100 << 20;
 
 impl Machine {
     pub fn measure(data_dir: &Path) -> Machine {
@@ -52,14 +52,16 @@ impl Machine {
         }
     }
 
-    /// Allocatable memory: capacity minus the eviction threshold.
-    pub fn allocatable_memory(&self) -> u64 {
-        self.memory_bytes.saturating_sub(EVICTION_MEMORY)
+    /// Allocatable memory: capacity minus the `memory.available` eviction threshold.
+    pub fn allocatable_memory(&self, eviction: &EvictionThresholds) -> u64 {
+        self.memory_bytes
+            .saturating_sub(eviction.memory_reserve(self.memory_bytes))
     }
 
-    /// Allocatable ephemeral storage: capacity minus the 10% nodefs eviction threshold.
-    pub fn allocatable_storage(&self) -> u64 {
-        self.ephemeral_storage_bytes / 10 * 9
+    /// Allocatable ephemeral storage: capacity minus the `nodefs.available` eviction threshold.
+    pub fn allocatable_storage(&self, eviction: &EvictionThresholds) -> u64 {
+        self.ephemeral_storage_bytes
+            .saturating_sub(eviction.nodefs_reserve(self.ephemeral_storage_bytes))
     }
 }
 
@@ -133,7 +135,14 @@ mod tests {
     fn measures_this_machine() {
         let m = Machine::measure(Path::new("/"));
         assert!(m.cpus >= 1);
-        assert!(m.memory_bytes > EVICTION_MEMORY);
+        let defaults = EvictionThresholds::default();
+        assert!(m.allocatable_memory(&defaults) > 0);
+        assert!(m.allocatable_memory(&defaults) < m.memory_bytes);
+        assert!(m.allocatable_storage(&defaults) < m.ephemeral_storage_bytes);
+        assert_eq!(
+            m.allocatable_memory(&EvictionThresholds::none()),
+            m.memory_bytes
+        );
         assert!(m.ephemeral_storage_bytes > 0);
         assert!(!m.kernel_version.is_empty());
     }

@@ -1,5 +1,6 @@
 //! The Node object: registration, status heartbeat and Lease.
 
+pub mod eviction;
 pub mod lease;
 pub mod machine;
 pub mod pressure;
@@ -43,7 +44,8 @@ pub async fn update_status(
         now: Utc::now(),
         streaming_port: cfg.streaming_port,
         images: image_list(images),
-        pressure: readings.pressure(),
+        pressure: readings.pressure(&cfg.eviction_hard),
+        eviction: &cfg.eviction_hard,
     });
     let patch = json!({ "status": status });
     Ok(api

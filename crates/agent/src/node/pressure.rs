@@ -1,30 +1,25 @@
 //! Node pressure (memory, disk, PIDs), read from the machine on every heartbeat and judged
-//! against kubelet's default hard eviction thresholds.
+//! against the node's hard eviction thresholds (`eviction.rs`).
 //!
-//! * MemoryPressure: `MemAvailable` below 100Mi (kubelet's `memory.available<100Mi`).
-//! * DiskPressure: the data dir's filesystem has less than 10% available
-//!   (`nodefs.available<10%`).
-//! * PIDPressure: fewer than 10% of the PID limit left. Kubelet has no default `pid.available`
-//!   threshold; 10% mirrors the nodefs one and leaves room to act before forks start failing.
-//!   The limit is `min(kernel.pid_max, kernel.threads-max)` and usage is the kernel's task count
-//!   (threads included, since every thread takes a PID).
+//! * MemoryPressure: `MemAvailable` below `memory.available`.
+//! * DiskPressure: the data dir's filesystem below `nodefs.available`.
+//! * PIDPressure: the PID limit minus the tasks in use below `pid.available`. The limit is
+//!   `min(kernel.pid_max, kernel.threads-max)` and usage is the kernel's task count (threads
+//!   included, since every thread takes a PID).
 
 use std::path::Path;
 
-use super::machine::EVICTION_MEMORY;
+use super::eviction::{EvictionThresholds, Threshold};
 
-/// Share of the data filesystem that must stay available (`nodefs.available<10%`).
-pub const DISK_AVAILABLE_PERCENT: u64 = 10;
-/// Share of the PID limit that must stay available.
-pub const PID_AVAILABLE_PERCENT: u64 = 10;
-
-/// One reading of the machine; `None` where it could not be read (never pressure then).
+/// One reading of the machine, each signal as (available, total); `None` where it could not
+/// be read (never pressure then).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Readings {
-    pub memory_available_bytes: Option<u64>,
-    /// (available, total) bytes of the data dir's filesystem.
+    /// Bytes of memory.
+    pub memory: Option<(u64, u64)>,
+    /// Bytes of the data dir's filesystem.
     pub disk: Option<(u64, u64)>,
-    /// (tasks in use, limit).
+    /// PIDs left out of the limit.
     pub pids: Option<(u64, u64)>,
 }
 
@@ -38,11 +33,10 @@ pub struct Pressure {
 
 impl Readings {
     pub fn measure(data_dir: &Path) -> Readings {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let bytes = |key| meminfo_kb(&meminfo, key).and_then(|kb| kb.checked_mul(1024));
         Readings {
-            memory_available_bytes: std::fs::read_to_string("/proc/meminfo")
-                .ok()
-                .and_then(|m| meminfo_kb(&m, "MemAvailable:"))
-                .and_then(|kb| kb.checked_mul(1024)),
+            memory: bytes("MemAvailable:").zip(bytes("MemTotal:")),
             disk: nix::sys::statvfs::statvfs(data_dir).ok().map(|s| {
                 let frag = s.fragment_size();
                 (
@@ -50,28 +44,25 @@ impl Readings {
                     s.blocks().saturating_mul(frag),
                 )
             }),
-            pids: pid_usage(),
+            pids: pid_usage().map(|(used, limit)| (limit.saturating_sub(used), limit)),
         }
     }
 
-    pub fn pressure(&self) -> Pressure {
+    pub fn pressure(&self, t: &EvictionThresholds) -> Pressure {
         Pressure {
-            memory: self
-                .memory_available_bytes
-                .is_some_and(|a| a < EVICTION_MEMORY),
-            disk: self
-                .disk
-                .is_some_and(|(avail, total)| below_percent(avail, total, DISK_AVAILABLE_PERCENT)),
-            pid: self.pids.is_some_and(|(used, limit)| {
-                below_percent(limit.saturating_sub(used), limit, PID_AVAILABLE_PERCENT)
-            }),
+            memory: below(self.memory, t.memory_available),
+            disk: below(self.disk, t.nodefs_available),
+            pid: below(self.pids, t.pid_available),
         }
     }
 }
 
-/// `available < percent% of total`, exact in integers; an empty total is no signal.
-fn below_percent(available: u64, total: u64, percent: u64) -> bool {
-    total > 0 && u128::from(available) * 100 < u128::from(total) * u128::from(percent)
+/// `available < threshold`; an empty total (unreadable) is no signal, nor is no threshold.
+fn below(reading: Option<(u64, u64)>, threshold: Option<Threshold>) -> bool {
+    match (reading, threshold) {
+        (Some((available, total)), Some(t)) if total > 0 => available < t.of(total),
+        _ => false,
+    }
 }
 
 /// `<key>  123 kB` in /proc/meminfo → 123.
@@ -115,33 +106,45 @@ mod tests {
 
     fn healthy() -> Readings {
         Readings {
-            memory_available_bytes: Some(2048 * MI),
+            memory: Some((2048 * MI, 4096 * MI)),
             disk: Some((50 * MI, 100 * MI)),
-            pids: Some((300, 4_194_304)),
+            pids: Some((4_194_000, 4_194_304)),
         }
+    }
+
+    fn defaults() -> EvictionThresholds {
+        EvictionThresholds::default()
     }
 
     #[test]
     fn healthy_readings_mean_no_pressure() {
-        assert_eq!(healthy().pressure(), Pressure::default());
-        assert_eq!(Readings::default().pressure(), Pressure::default());
+        assert_eq!(healthy().pressure(&defaults()), Pressure::default());
+        assert_eq!(
+            Readings::default().pressure(&defaults()),
+            Pressure::default()
+        );
     }
 
     #[test]
     fn memory_pressure_below_100mi_available() {
         let mut r = healthy();
-        r.memory_available_bytes = Some(100 * MI);
+        r.memory = Some((100 * MI, 4096 * MI));
         assert!(
-            !r.pressure().memory,
+            !r.pressure(&defaults()).memory,
             "exactly 100Mi is not below the threshold"
         );
-        r.memory_available_bytes = Some(100 * MI - 1);
+        r.memory = Some((100 * MI - 1, 4096 * MI));
         assert_eq!(
-            r.pressure(),
+            r.pressure(&defaults()),
             Pressure {
                 memory: true,
                 ..Default::default()
             }
+        );
+        assert_eq!(
+            r.pressure(&EvictionThresholds::none()),
+            Pressure::default(),
+            "no threshold, no pressure"
         );
     }
 
@@ -149,33 +152,42 @@ mod tests {
     fn disk_pressure_below_ten_percent_available() {
         let mut r = healthy();
         r.disk = Some((10, 100));
-        assert!(!r.pressure().disk);
+        assert!(!r.pressure(&defaults()).disk);
         r.disk = Some((9, 100));
-        assert!(r.pressure().disk);
+        assert!(r.pressure(&defaults()).disk);
         // Large filesystems do not overflow the comparison.
         r.disk = Some((u64::MAX / 20, u64::MAX));
-        assert!(r.pressure().disk);
+        assert!(r.pressure(&defaults()).disk);
         r.disk = Some((0, 0));
-        assert!(!r.pressure().disk, "an unreadable size is no signal");
+        assert!(
+            !r.pressure(&defaults()).disk,
+            "an unreadable size is no signal"
+        );
+        // An absolute threshold ignores how large the disk is.
+        let small = EvictionThresholds::parse("nodefs.available<100Mi").unwrap();
+        r.disk = Some((200 * MI, 1 << 40));
+        assert!(!r.pressure(&small).disk);
+        r.disk = Some((99 * MI, 1 << 40));
+        assert!(r.pressure(&small).disk);
     }
 
     #[test]
     fn pid_pressure_above_ninety_percent_used() {
         let mut r = healthy();
-        r.pids = Some((900, 1000));
-        assert!(!r.pressure().pid);
-        r.pids = Some((901, 1000));
-        assert!(r.pressure().pid);
-        r.pids = Some((5000, 1000));
-        assert!(r.pressure().pid);
+        r.pids = Some((100, 1000));
+        assert!(!r.pressure(&defaults()).pid);
+        r.pids = Some((99, 1000));
+        assert!(r.pressure(&defaults()).pid);
+        r.pids = Some((0, 1000));
+        assert!(r.pressure(&defaults()).pid);
     }
 
     #[test]
     fn reads_this_machine() {
         let r = Readings::measure(Path::new("/"));
-        assert!(r.memory_available_bytes.is_some_and(|m| m > 0));
+        assert!(r.memory.is_some_and(|(a, t)| a > 0 && a <= t));
         assert!(r.disk.is_some_and(|(a, t)| a <= t && t > 0));
-        assert!(r.pids.is_some_and(|(used, limit)| used > 0 && limit > used));
+        assert!(r.pids.is_some_and(|(left, limit)| left > 0 && limit > left));
         assert_eq!(
             meminfo_kb("MemAvailable:  42 kB\n", "MemAvailable:"),
             Some(42)

@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
+use super::eviction::EvictionThresholds;
 use super::machine::{Machine, MAX_PODS};
 use super::pressure::Pressure;
 
@@ -73,6 +74,8 @@ pub struct NodeStatusInput<'a> {
     pub streaming_port: u16,
     pub images: Vec<ContainerImage>,
     pub pressure: Pressure,
+    /// Held back from allocatable.
+    pub eviction: &'a EvictionThresholds,
 }
 
 pub fn node_status(input: &NodeStatusInput<'_>) -> NodeStatus {
@@ -95,12 +98,12 @@ pub fn node_status(input: &NodeStatusInput<'_>) -> NodeStatus {
         ("cpu".to_string(), q(m.cpus.to_string())),
         (
             "memory".to_string(),
-            q(format!("{}Ki", m.allocatable_memory() / 1024)),
+            q(format!("{}Ki", m.allocatable_memory(input.eviction) / 1024)),
         ),
         ("pods".to_string(), q(MAX_PODS.to_string())),
         (
             "ephemeral-storage".to_string(),
-            q(m.allocatable_storage().to_string()),
+            q(m.allocatable_storage(input.eviction).to_string()),
         ),
     ]
     .into();
@@ -194,6 +197,7 @@ mod tests {
             streaming_port: 10250,
             images: vec![],
             pressure: Pressure::default(),
+            eviction: &EvictionThresholds::default(),
         });
         let cap = s.capacity.as_ref().unwrap();
         assert_eq!(cap["cpu"].0, "2");
@@ -221,6 +225,7 @@ mod tests {
             streaming_port: 10250,
             images: vec![],
             pressure: Pressure::default(),
+            eviction: &EvictionThresholds::default(),
         });
         let ready2 = s2
             .conditions
@@ -244,6 +249,7 @@ mod tests {
                 streaming_port: 10250,
                 images: vec![],
                 pressure,
+                eviction: &EvictionThresholds::default(),
             })
             .conditions
             .unwrap()

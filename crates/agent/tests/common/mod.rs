@@ -93,6 +93,11 @@ impl Env {
             .expect("cidr");
         cfg.pod_cidr = Some(pod_cidr);
         cfg.streaming_port = 0;
+        // The disk is shared with the build: an absolute threshold, not 10% of a large disk.
+        cfg.eviction_hard = peapod_agent::EvictionThresholds::parse(
+            "memory.available<100Mi,nodefs.available<64Mi,pid.available<10%",
+        )
+        .expect("thresholds");
         std::fs::create_dir_all(&data).expect("data dir");
         let store = peapod_runtime::image::ImageStore::open(&data).expect("image store");
         store.import(&busybox_archive()).expect("import busybox");

@@ -24,6 +24,13 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Test nodes keep an absolute disk threshold: the disk is shared with the build and with
+/// whatever else runs on the machine, and kubelet's default `nodefs.available<10%` of a large
+/// shared disk is gigabytes that a test cannot count on (the node would taint itself with
+/// disk-pressure and no pod would schedule).
+pub const TEST_EVICTION_HARD: &str =
+    "--eviction-hard=memory.available<100Mi,nodefs.available<64Mi,pid.available<10%";
+
 impl TestServer {
     /// An API-only server (no node agent).
     pub fn start() -> TestServer {
@@ -33,6 +40,11 @@ impl TestServer {
     /// A server with its embedded node agent, on a network of its own (unique bridge, pod
     /// CIDR and kubelet port) and with the busybox image preloaded.
     pub fn start_node() -> TestServer {
+        Self::start_node_with_eviction(TEST_EVICTION_HARD)
+    }
+
+    /// `start_node` with this `--eviction-hard=...` argument.
+    pub fn start_node_with_eviction(eviction_hard: &str) -> TestServer {
         let tag: u32 = rand_u32();
         let node = format!("node-{:x}", tag);
         let bridge = format!("pp{:x}", tag & 0xffffff);
@@ -52,6 +64,7 @@ impl TestServer {
             cidr,
             "--kubelet-port".into(),
             kubelet_port,
+            eviction_hard.into(),
         ];
         let mut s = TestServer {
             dir,
