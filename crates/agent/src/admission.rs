@@ -2,10 +2,11 @@
 //! Rejections carry the kubelet's reasons (`OutOfcpu`, `OutOfmemory`, `OutOfpods`, `NodePorts`).
 
 use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
+use peapod_apimachinery::quantity::Quantity;
 
 use crate::ctx::{Admitted, Ctx};
 use crate::node::machine::MAX_PODS;
-use crate::quantity::{parse_milli, parse_units};
 use crate::status::Terminal;
 
 fn request(c: &Container, name: &str) -> i128 {
@@ -17,14 +18,18 @@ fn request(c: &Container, name: &str) -> i128 {
             res.and_then(|r| r.limits.as_ref())
                 .and_then(|m| m.get(name))
         });
-    q.and_then(|q| {
-        if name == "cpu" {
-            parse_milli(&q.0).ok()
-        } else {
-            parse_units(&q.0).ok()
-        }
-    })
-    .unwrap_or(0)
+    q.and_then(|q| amount(q, name)).unwrap_or(0)
+}
+
+/// A quantity as admission counts it: cpu in millicores, everything else in units, rounded up;
+/// None when it does not parse.
+fn amount(q: &ApiQuantity, name: &str) -> Option<i128> {
+    let q = Quantity::parse(&q.0).ok()?;
+    Some(i128::from(if name == "cpu" {
+        q.milli_value()
+    } else {
+        q.value()
+    }))
 }
 
 /// The pod's effective request: max(sum of app containers + sidecars, largest init) + overhead.
@@ -54,13 +59,7 @@ pub fn pod_request(spec: &PodSpec) -> Admitted {
             .overhead
             .as_ref()
             .and_then(|o| o.get(name))
-            .and_then(|q| {
-                if name == "cpu" {
-                    parse_milli(&q.0).ok()
-                } else {
-                    parse_units(&q.0).ok()
-                }
-            })
+            .and_then(|q| amount(q, name))
             .unwrap_or(0);
         apps.max(init) + overhead
     };

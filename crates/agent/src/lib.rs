@@ -31,7 +31,6 @@ mod lifecycle;
 mod manager;
 pub mod node;
 mod prober;
-pub mod quantity;
 pub mod sandbox;
 pub mod status;
 mod streaming_backend;

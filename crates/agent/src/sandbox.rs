@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
+use peapod_apimachinery::quantity::Quantity;
 use peapod_runtime::{
     DnsConfig, HostAlias, HostPathType, Resources, SandboxConfig, Volume, VolumeSource,
 };
 
 use crate::config::AgentConfig;
-use crate::quantity::{parse_milli, parse_units};
 
 /// Builds the sandbox config. `prepared` maps API-projected volumes to their host dirs.
 pub fn sandbox_config(
@@ -71,8 +71,8 @@ fn volumes(spec: &PodSpec, prepared: &HashMap<String, PathBuf>) -> Result<Vec<Vo
                 size_limit: e
                     .size_limit
                     .as_ref()
-                    .and_then(|q| parse_units(&q.0).ok())
-                    .and_then(|b| u64::try_from(b).ok()),
+                    .and_then(|q| Quantity::parse(&q.0).ok())
+                    .and_then(|q| u64::try_from(q.value()).ok()),
             }
         } else if let Some(h) = &v.host_path {
             VolumeSource::HostPath {
@@ -205,14 +205,14 @@ pub fn container_resources(c: &Container) -> Resources {
     let cpu_req = quantity(c, "requests", "cpu").or_else(|| quantity(c, "limits", "cpu"));
     Resources {
         cpu_request_millis: cpu_req
-            .and_then(|q| parse_milli(&q).ok())
-            .and_then(|v| u64::try_from(v).ok()),
+            .and_then(|q| Quantity::parse(&q).ok())
+            .and_then(|q| u64::try_from(q.milli_value()).ok()),
         cpu_limit_millis: quantity(c, "limits", "cpu")
-            .and_then(|q| parse_milli(&q).ok())
-            .and_then(|v| u64::try_from(v).ok()),
+            .and_then(|q| Quantity::parse(&q).ok())
+            .and_then(|q| u64::try_from(q.milli_value()).ok()),
         memory_limit_bytes: quantity(c, "limits", "memory")
-            .and_then(|q| parse_units(&q).ok())
-            .and_then(|v| u64::try_from(v).ok()),
+            .and_then(|q| Quantity::parse(&q).ok())
+            .and_then(|q| u64::try_from(q.value()).ok()),
         pids_limit: None,
     }
 }

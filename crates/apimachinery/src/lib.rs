@@ -1,8 +1,11 @@
-//! API machinery: identity of API types, label/field selectors and patches.
-//! Pure functions over API objects (`serde_json::Value`); no I/O lives here.
+//! API machinery: identity of API types, label/field selectors, patches, resource quantities
+//! and node placement rules (node selectors, taints and tolerations).
+//! Pure functions over API objects; no I/O lives here.
 
 pub mod gvk;
 pub mod patch;
+pub mod placement;
+pub mod quantity;
 pub mod selectors;
 
 pub use gvk::Gvk;

@@ -7,7 +7,6 @@
 pub mod defaults;
 mod json;
 pub mod podpreset;
-pub mod quantity;
 mod unknown_fields;
 pub mod validation;
 

@@ -3,7 +3,7 @@
 //! `pods/status`, events).
 //!
 //! The decision logic is pure and lives in its own modules ([`filters`], [`scores`],
-//! [`algorithm`], [`message`], [`requests`], [`quantity`]); [`run`] is the loop around it.
+//! [`algorithm`], [`message`], [`requests`]); [`run`] is the loop around it.
 
 pub mod algorithm;
 mod api;
@@ -12,12 +12,13 @@ mod events;
 pub mod filters;
 pub mod message;
 pub mod node_info;
-pub mod quantity;
 pub mod queue;
 pub mod requests;
 mod run_loop;
 pub mod scores;
-pub mod selector;
+
+#[cfg(test)]
+mod placement_fixtures;
 
 use k8s_openapi::api::core::v1::Pod;
 

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 
-use crate::quantity;
-use crate::requests::{self, Missing, Resources, PODS};
+use peapod_apimachinery::quantity::Quantity;
+
+use crate::requests::{self, Missing, RequestsError, Resources, PODS};
 
 /// A host port a pod holds on its node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +71,7 @@ pub struct PlacedPod {
 }
 
 impl PlacedPod {
-    pub fn from_pod(pod: &Pod) -> Result<Self, quantity::QuantityError> {
+    pub fn from_pod(pod: &Pod) -> Result<Self, RequestsError> {
         let spec = pod.spec.clone().unwrap_or_default();
         Ok(PlacedPod {
             uid: pod.metadata.uid.clone().unwrap_or_default(),
@@ -111,7 +112,7 @@ impl NodeInfo {
         let mut allowed_pods = 0;
         if let Some(list) = node.status.as_ref().and_then(|s| s.allocatable.as_ref()) {
             for (name, q) in list {
-                let value = match quantity::parse(&q.0) {
+                let value = match Quantity::parse(&q.0) {
                     Ok(v) => v,
                     Err(e) => {
                         tracing::warn!(

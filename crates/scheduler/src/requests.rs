@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
 
-use crate::quantity::{self, QuantityError};
+use peapod_apimachinery::quantity::Quantity;
 
 pub const CPU: &str = "cpu";
 pub const MEMORY: &str = "memory";
@@ -16,6 +16,18 @@ pub const PODS: &str = "pods";
 /// Requests counted for containers that request nothing, for scoring only (upstream defaults).
 pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
 pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
+
+/// A resource list that cannot be read; the message names the container and the resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestsError(pub String);
+
+impl std::fmt::Display for RequestsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RequestsError {}
 
 /// An amount of each schedulable resource. cpu in millicores, the rest in units.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,11 +41,11 @@ pub struct Resources {
 
 impl Resources {
     /// Reads a resource list; `pods` and `storage` are not container requests and are skipped.
-    pub fn from_list(list: &BTreeMap<String, ApiQuantity>) -> Result<Self, QuantityError> {
+    pub fn from_list(list: &BTreeMap<String, ApiQuantity>) -> Result<Self, RequestsError> {
         let mut r = Resources::default();
         for (name, q) in list {
-            let parsed = quantity::parse(&q.0)
-                .map_err(|e| QuantityError(format!("resource {name}: {e}")))?;
+            let parsed = Quantity::parse(&q.0)
+                .map_err(|e| RequestsError(format!("resource {name}: {e}")))?;
             match name.as_str() {
                 CPU => r.milli_cpu = parsed.milli_value(),
                 MEMORY => r.memory = parsed.value(),
@@ -101,7 +113,7 @@ pub enum Missing {
 
 /// The pod's request: max(Σ app containers + Σ sidecars, each init container + the sidecars started
 /// before it) + overhead.
-pub fn pod_requests(spec: &PodSpec, missing: Missing) -> Result<Resources, QuantityError> {
+pub fn pod_requests(spec: &PodSpec, missing: Missing) -> Result<Resources, RequestsError> {
     let mut total = Resources::default();
     for c in &spec.containers {
         total.add(&container_requests(c, missing)?);
@@ -134,7 +146,7 @@ pub fn is_sidecar(c: &Container) -> bool {
     c.restart_policy.as_deref() == Some("Always")
 }
 
-fn container_requests(c: &Container, missing: Missing) -> Result<Resources, QuantityError> {
+fn container_requests(c: &Container, missing: Missing) -> Result<Resources, RequestsError> {
     let empty = BTreeMap::new();
     let list = c
         .resources
@@ -142,7 +154,7 @@ fn container_requests(c: &Container, missing: Missing) -> Result<Resources, Quan
         .and_then(|r| r.requests.as_ref())
         .unwrap_or(&empty);
     let mut r = Resources::from_list(list)
-        .map_err(|e| QuantityError(format!("container {}: {e}", c.name)))?;
+        .map_err(|e| RequestsError(format!("container {}: {e}", c.name)))?;
     if missing == Missing::Defaulted {
         if !list.contains_key(CPU) {
             r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST;

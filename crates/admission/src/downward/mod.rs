@@ -3,7 +3,6 @@
 
 mod field_ref;
 mod goquote;
-mod quantity;
 mod resource_ref;
 
 pub use field_ref::resolve_field_ref;

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::quantity::{ceil_div, Quantity};
+use peapod_apimachinery::quantity::{Quantity, QuantityError, QUANTITY_FORMAT_MSG};
+
 use crate::json::{at, list};
 
 /// Resources whose missing limit the kubelet replaces by the node's allocatable amount.
@@ -52,23 +53,26 @@ pub fn resolve_resource_field_ref(
         amount = at(node_allocatable, &[name]).and_then(quantity_text);
     }
     let amount = match amount {
-        Some(text) => Quantity::parse(&text)?,
-        None => Quantity::parse("0")?,
+        Some(text) => parse(&text)?,
+        None => Quantity::zero(),
     };
     let divisor = match divisor.map(str::trim).filter(|d| !d.is_empty()) {
-        Some(text) => Quantity::parse(text)?,
-        None => Quantity::parse("1")?,
+        Some(text) => parse(text)?,
+        None => ONE,
     };
     // A zero divisor means "not set", as upstream treats it.
-    let divisor = if divisor.is_zero() {
-        Quantity::parse("1")?
-    } else {
-        divisor
+    let divisor = if divisor.is_zero() { ONE } else { divisor };
+    // CPU is divided in millicores and everything else in whole units (both rounded up), as the
+    // kubelet does.
+    let scaled = |q: Quantity| {
+        if name == "cpu" {
+            q.milli_value()
+        } else {
+            q.value()
+        }
     };
-    // CPU is divided in millicores and everything else in whole units, as the kubelet does.
-    let exponent = if name == "cpu" { 3 } else { 0 };
-    let numerator = amount.scaled_ceil(exponent)?;
-    let denominator = divisor.scaled_ceil(exponent)?;
+    let numerator = scaled(amount);
+    let denominator = scaled(divisor);
     if denominator <= 0 {
         return Err(format!(
             "divisor for {resource} must be a positive quantity of at least 1{}",
@@ -76,6 +80,25 @@ pub fn resolve_resource_field_ref(
         ));
     }
     Ok(ceil_div(numerator, denominator).to_string())
+}
+
+const ONE: Quantity = Quantity::from_nanos(1_000_000_000);
+
+fn parse(text: &str) -> Result<Quantity, String> {
+    Quantity::parse(text).map_err(|e| match e {
+        QuantityError::Malformed { .. } => format!("{QUANTITY_FORMAT_MSG}: {text:?}"),
+        QuantityError::OutOfRange { .. } => format!("quantity {text:?} is too large"),
+    })
+}
+
+/// Integer division rounding towards positive infinity, for a positive denominator.
+fn ceil_div(numerator: i64, denominator: i64) -> i64 {
+    let quotient = numerator / denominator;
+    if numerator % denominator > 0 {
+        quotient + 1
+    } else {
+        quotient
+    }
 }
 
 /// Quantities appear as strings in the API, but accept plain numbers too.

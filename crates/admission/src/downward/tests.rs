@@ -259,30 +259,14 @@ fn hugepages_and_errors() {
 }
 
 #[test]
-fn quantity_parsing() {
-    use super::quantity::Quantity;
-    let value = |q: &str| Quantity::parse(q).and_then(|q| q.scaled_ceil(0));
-    let milli = |q: &str| Quantity::parse(q).and_then(|q| q.scaled_ceil(3));
-    assert_eq!(value("1Ki"), Ok(1024));
-    assert_eq!(value("1.5Gi"), Ok(1610612736));
-    assert_eq!(value("2k"), Ok(2000));
-    assert_eq!(value("1e3"), Ok(1000));
-    assert_eq!(value("1E"), Ok(1_000_000_000_000_000_000));
-    assert_eq!(value("100n"), Ok(1), "fractions round up");
-    assert_eq!(milli("0.1"), Ok(100));
-    assert_eq!(milli("1u"), Ok(1));
-    assert_eq!(milli("+3"), Ok(3000));
-    assert_eq!(milli("-250m"), Ok(-250));
-    for bad in [
-        "",
-        ".",
-        "1.2.3",
-        "1Xi",
-        "abc",
-        "1e",
-        "1e999",
-        "9999999999999999999999999999999999999999",
-    ] {
-        assert!(Quantity::parse(bad).is_err(), "{bad:?} parsed");
-    }
+fn unparsable_quantities_get_kubernetes_message() {
+    let format = peapod_apimachinery::quantity::QUANTITY_FORMAT_MSG;
+    assert_eq!(
+        resource("client", "limits.cpu", Some("lots")),
+        Err(format!("{format}: \"lots\""))
+    );
+    assert_eq!(
+        resource("client", "limits.cpu", Some("1e999")),
+        Err("quantity \"1e999\" is too large".to_string())
+    );
 }

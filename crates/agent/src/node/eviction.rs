@@ -6,7 +6,7 @@
 //! as with kubelet, naming any threshold drops the defaults of the ones not named (an empty
 //! value turns them all off).
 
-use crate::quantity::parse_milli;
+use peapod_apimachinery::quantity::Quantity;
 
 /// One threshold: pressure when less than this is available.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,12 +112,12 @@ fn threshold(value: &str) -> Result<Threshold, String> {
         }
         return Ok(Threshold::Percent(p));
     }
-    let milli = parse_milli(value)?;
-    if milli < 0 {
+    let amount = Quantity::parse(value).map_err(|e| e.to_string())?;
+    if amount.is_negative() {
         return Err(format!("quantity {value:?} must not be negative"));
     }
-    let whole = u64::try_from((milli + 999) / 1000).map_err(|_| format!("{value:?} too large"))?;
-    Ok(Threshold::Amount(whole))
+    // Whole bytes (or PIDs), rounded up; non-negative, so the i64 converts losslessly.
+    Ok(Threshold::Amount(amount.value().unsigned_abs()))
 }
 
 #[cfg(test)]

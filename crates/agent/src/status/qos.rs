@@ -1,6 +1,7 @@
 //! The pod's QoS class, as Kubernetes computes it (kept if the API server already set it).
 
 use k8s_openapi::api::core::v1::{Container, PodSpec};
+use peapod_apimachinery::quantity::Quantity;
 
 pub fn qos_class(spec: &PodSpec) -> &'static str {
     let all: Vec<&Container> = spec
@@ -36,12 +37,10 @@ pub fn qos_class(spec: &PodSpec) -> &'static str {
     }
 }
 
+/// Equal in millis (rounded up), or textually equal when either does not parse.
 fn same_quantity(a: &str, b: &str) -> bool {
-    match (
-        crate::quantity::parse_milli(a),
-        crate::quantity::parse_milli(b),
-    ) {
-        (Ok(x), Ok(y)) => x == y,
+    match (Quantity::parse(a), Quantity::parse(b)) {
+        (Ok(x), Ok(y)) => x.milli_value() == y.milli_value(),
         _ => a == b,
     }
 }

@@ -1,6 +1,6 @@
 //! Pod QoS class from container requests and limits (cpu and memory only).
 
-use crate::quantity::Quantity;
+use peapod_apimachinery::quantity::Quantity;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -25,7 +25,10 @@ fn collect(
                 .and_then(|r| r.get(field))
                 .and_then(Value::as_object);
             for name in QOS_RESOURCES {
-                let Some(q) = map.and_then(|m| m.get(name)).and_then(Quantity::from_json) else {
+                let Some(q) = map
+                    .and_then(|m| m.get(name))
+                    .and_then(|v| Quantity::from_json(v).ok())
+                else {
                     continue;
                 };
                 if q.is_zero() {
@@ -33,7 +36,7 @@ fn collect(
                 }
                 mine.insert(name, q);
                 let total = sum.entry(name).or_insert_with(Quantity::zero);
-                *total = total.add(&q);
+                *total = total.saturating_add(&q);
             }
             per_container(&mine);
         }

@@ -210,7 +210,7 @@ pub fn validate_resources(res: &Value, path: &str, errs: &mut Errs) {
                         Shown::json(q),
                         &format!("must be equal to {name} limit of {lim_text}"),
                     );
-                } else if parsed.cmp_value(lim) == std::cmp::Ordering::Greater {
+                } else if parsed > *lim {
                     errs.invalid(
                         &requests_path,
                         Shown::json(q),

@@ -3,6 +3,7 @@
 use super::errors::{child, index, Errs, Shown};
 use super::names;
 use crate::json::str_at;
+use peapod_apimachinery::quantity::{Quantity, QUANTITY_FORMAT_MSG};
 use serde_json::Value;
 
 const ENV_FIELD_PATHS: &[&str] = &[
@@ -154,17 +155,16 @@ pub fn validate_resource_field_selector(r: &Value, for_volume: bool, path: &str,
     }
     if let Some(d) = r.get("divisor").filter(|v| !v.is_null()) {
         let d_path = child(path, "divisor");
-        match d
+        let text = d
             .as_str()
             .map(String::from)
-            .or_else(|| d.as_i64().map(|n| n.to_string()))
-        {
-            Some(s) if crate::quantity::Quantity::parse(&s).is_some() => {}
-            _ => errs.invalid(
-                &d_path,
-                Shown::json(d),
-                crate::quantity::QUANTITY_FORMAT_MSG,
-            ),
+            .or_else(|| d.as_i64().map(|n| n.to_string()));
+        let problem = match text {
+            Some(s) => Quantity::parse(&s).err().map(|e| e.validation_message()),
+            None => Some(QUANTITY_FORMAT_MSG),
+        };
+        if let Some(message) = problem {
+            errs.invalid(&d_path, Shown::json(d), message);
         }
     }
 }

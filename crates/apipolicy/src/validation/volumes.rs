@@ -4,7 +4,7 @@ use super::env::{validate_object_field_selector, validate_resource_field_selecto
 use super::errors::{child, index, Errs, Shown};
 use super::names;
 use crate::json::{arr_at, i64_at, str_at};
-use crate::quantity::{Quantity, QUANTITY_FORMAT_MSG};
+use peapod_apimachinery::quantity::{Quantity, QUANTITY_FORMAT_MSG};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -305,15 +305,15 @@ pub fn validate_quantity_value(q: &Value, path: &str, errs: &mut Errs) -> Option
         }
     };
     match Quantity::parse(&text) {
-        None => {
-            errs.invalid(path, text.as_str(), QUANTITY_FORMAT_MSG);
+        Err(e) => {
+            errs.invalid(path, text.as_str(), e.validation_message());
             None
         }
-        Some(parsed) if parsed.is_negative() => {
+        Ok(parsed) if parsed.is_negative() => {
             errs.invalid(path, text.as_str(), "must be greater than or equal to 0");
             None
         }
-        Some(parsed) => Some(parsed),
+        Ok(parsed) => Some(parsed),
     }
 }
 

@@ -8,9 +8,9 @@ use k8s_openapi::api::core::v1::{
     PodSpec, Toleration,
 };
 
-use crate::nodeutil::{self, NO_EXECUTE, NO_SCHEDULE};
+use peapod_apimachinery::placement::{pod_fits_node_selection, tolerated_by, NODE_NAME_FIELD};
 
-const NAME_FIELD: &str = "metadata.name";
+use crate::nodeutil::{self, NO_EXECUTE, NO_SCHEDULE};
 
 /// Whether a node should get a daemon pod, and whether one already there may stay (a pod
 /// running before a NoSchedule taint appeared keeps running; NoExecute evicts it).
@@ -58,7 +58,7 @@ pub fn pin_to_node(spec: &mut PodSpec, node: &str) {
     let term = NodeSelectorTerm {
         match_expressions: None,
         match_fields: Some(vec![NodeSelectorRequirement {
-            key: NAME_FIELD.into(),
+            key: NODE_NAME_FIELD.into(),
             operator: "In".into(),
             values: Some(vec![node.to_string()]),
         }]),
@@ -89,7 +89,7 @@ pub fn target_node(pod: &Pod) -> Option<String> {
     terms.iter().find_map(|t| {
         t.match_fields.iter().flatten().find_map(|r| {
             let values = r.values.as_deref().unwrap_or_default();
-            (r.key == NAME_FIELD && r.operator == "In" && values.len() == 1)
+            (r.key == NODE_NAME_FIELD && r.operator == "In" && values.len() == 1)
                 .then(|| values[0].clone())
         })
     })
@@ -107,7 +107,7 @@ pub fn placement(template_spec: &PodSpec, node: &Node) -> Placement {
             return never;
         }
     }
-    if !nodeutil::selects_node(template_spec, node) {
+    if !pod_fits_node_selection(template_spec, node) {
         return never;
     }
     let mut spec = template_spec.clone();
@@ -116,7 +116,7 @@ pub fn placement(template_spec: &PodSpec, node: &Node) -> Placement {
     let untolerated = |effect: &str| {
         nodeutil::taints(node)
             .iter()
-            .any(|t| t.effect == effect && !nodeutil::tolerated_by(tolerations, t))
+            .any(|t| t.effect == effect && !tolerated_by(tolerations, t))
     };
     let no_execute = untolerated(NO_EXECUTE);
     Placement {
@@ -201,8 +201,8 @@ mod tests {
         assert!(!placement(&spec, &node("a", &[])).should_run);
         let mut pinned = PodSpec::default();
         pin_to_node(&mut pinned, "a");
-        assert!(nodeutil::selects_node(&pinned, &node("a", &[])));
-        assert!(!nodeutil::selects_node(&pinned, &node("b", &[])));
+        assert!(pod_fits_node_selection(&pinned, &node("a", &[])));
+        assert!(!pod_fits_node_selection(&pinned, &node("b", &[])));
         let pod = Pod {
             spec: Some(pinned),
             ..Default::default()

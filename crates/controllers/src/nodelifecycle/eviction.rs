@@ -5,8 +5,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use k8s_openapi::api::core::v1::{Taint, Toleration};
+use peapod_apimachinery::placement::tolerates;
 
-use crate::nodeutil::{self, NO_EXECUTE};
+use crate::nodeutil::NO_EXECUTE;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Eviction {
@@ -22,10 +23,7 @@ pub fn decide(tolerations: &[Toleration], taints: &[Taint], now: DateTime<Utc>) 
     }
     let mut deadline: Option<DateTime<Utc>> = None;
     for taint in no_execute {
-        let used: Vec<&Toleration> = tolerations
-            .iter()
-            .filter(|t| nodeutil::tolerates(t, taint))
-            .collect();
+        let used: Vec<&Toleration> = tolerations.iter().filter(|t| tolerates(t, taint)).collect();
         if used.is_empty() {
             return Eviction::Now;
         }
@@ -56,6 +54,7 @@ pub fn decide(tolerations: &[Toleration], taints: &[Taint], now: DateTime<Utc>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nodeutil;
 
     fn taint(key: &str, effect: &str, added: DateTime<Utc>) -> Taint {
         Taint {

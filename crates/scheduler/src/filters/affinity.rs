@@ -2,28 +2,18 @@
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 
+use peapod_apimachinery::placement::pod_fits_node_selection;
+
 use super::{FilterResult, Rejection};
-use crate::selector;
 
 pub const REASON: &str = "node(s) didn't match Pod's node affinity/selector";
 
 pub fn node_affinity(pod: &Pod, node: &Node) -> FilterResult {
-    let Some(spec) = &pod.spec else { return Ok(()) };
-    let selector_ok = spec
-        .node_selector
+    if pod
+        .spec
         .as_ref()
-        .is_none_or(|sel| selector::node_selector_matches(sel, node));
-    let required = spec
-        .affinity
-        .as_ref()
-        .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| {
-            na.required_during_scheduling_ignored_during_execution
-                .as_ref()
-        });
-    let required_ok =
-        required.is_none_or(|r| selector::any_term_matches(&r.node_selector_terms, node));
-    if selector_ok && required_ok {
+        .is_none_or(|spec| pod_fits_node_selection(spec, node))
+    {
         Ok(())
     } else {
         Err(Rejection::unresolvable(REASON))
@@ -33,7 +23,7 @@ pub fn node_affinity(pod: &Pod, node: &Node) -> FilterResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::selector::tests::{expr_term, node_with_labels, req};
+    use crate::placement_fixtures::{expr_term, node_with_labels, req};
     use k8s_openapi::api::core::v1::{Affinity, NodeAffinity, NodeSelector, PodSpec};
 
     fn pod(selector: &[(&str, &str)], required: Option<NodeSelector>) -> Pod {

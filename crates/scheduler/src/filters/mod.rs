@@ -10,8 +10,7 @@ pub mod unschedulable;
 use k8s_openapi::api::core::v1::{Pod, PodSpec, Toleration};
 
 use crate::node_info::{self, HostPort, NodeInfo};
-use crate::quantity::QuantityError;
-use crate::requests::{self, Missing, Resources};
+use crate::requests::{self, Missing, RequestsError, Resources};
 
 /// How final a rejection is: whether evicting lower-priority pods could ever help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +57,7 @@ pub struct PodContext<'a> {
 }
 
 impl<'a> PodContext<'a> {
-    pub fn new(pod: &'a Pod) -> Result<Self, QuantityError> {
+    pub fn new(pod: &'a Pod) -> Result<Self, RequestsError> {
         let default_spec;
         let spec = match &pod.spec {
             Some(s) => s,

@@ -3,35 +3,12 @@
 //! (`not-ready` or `unreachable`), so only pods tolerating that land on it.
 
 use k8s_openapi::api::core::v1::{Node, Taint, Toleration};
+use peapod_apimachinery::placement::tolerated_by;
 
 use super::{FilterResult, Rejection};
 
 pub const NOT_READY_KEY: &str = "node.kubernetes.io/not-ready";
 pub const UNREACHABLE_KEY: &str = "node.kubernetes.io/unreachable";
-
-/// Does one toleration cover one taint? (An empty effect covers all effects; an empty key with
-/// `Exists` covers every key.)
-pub fn tolerates(tol: &Toleration, taint: &Taint) -> bool {
-    if tol
-        .effect
-        .as_deref()
-        .is_some_and(|e| !e.is_empty() && e != taint.effect)
-    {
-        return false;
-    }
-    if tol
-        .key
-        .as_deref()
-        .is_some_and(|k| !k.is_empty() && k != taint.key)
-    {
-        return false;
-    }
-    match tol.operator.as_deref().unwrap_or("") {
-        "" | "Equal" => tol.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
-        "Exists" => true,
-        _ => false,
-    }
-}
 
 /// The node's taints plus the readiness taint implied by its Ready condition.
 pub fn effective_taints(node: &Node) -> Vec<Taint> {
@@ -79,7 +56,7 @@ pub fn taint_toleration(tolerations: &[Toleration], taints: &[Taint]) -> FilterR
     let untolerated = taints
         .iter()
         .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
-        .find(|t| !tolerations.iter().any(|tol| tolerates(tol, t)));
+        .find(|t| !tolerated_by(tolerations, t));
     match untolerated {
         Some(t) => Err(Rejection::unresolvable(untolerated_reason(t))),
         None => Ok(()),
@@ -119,35 +96,6 @@ pub(crate) mod tests {
             effect: opt(effect),
             ..Default::default()
         }
-    }
-
-    #[test]
-    fn toleration_matching() {
-        let t = taint("dedicated", "gpu", "NoSchedule");
-        assert!(tolerates(
-            &tol("dedicated", "Equal", "gpu", "NoSchedule"),
-            &t
-        ));
-        assert!(
-            tolerates(&tol("dedicated", "", "gpu", ""), &t),
-            "empty operator is Equal, empty effect all"
-        );
-        assert!(!tolerates(
-            &tol("dedicated", "Equal", "cpu", "NoSchedule"),
-            &t
-        ));
-        assert!(tolerates(&tol("dedicated", "Exists", "", "NoSchedule"), &t));
-        assert!(!tolerates(&tol("dedicated", "Exists", "", "NoExecute"), &t));
-        assert!(!tolerates(&tol("other", "Exists", "", ""), &t));
-        assert!(
-            tolerates(&tol("", "Exists", "", ""), &t),
-            "empty key + Exists tolerates everything"
-        );
-        assert!(!tolerates(&tol("dedicated", "Gt", "gpu", ""), &t));
-        assert!(tolerates(
-            &tol("k", "Equal", "", ""),
-            &taint("k", "", "NoSchedule")
-        ));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use k8s_openapi::api::core::v1::{Node, Taint, Toleration};
 
-use super::taints::tolerates;
 use super::{FilterResult, Rejection};
+use peapod_apimachinery::placement::tolerates;
 
 pub const REASON: &str = "node(s) were unschedulable";
 pub const TAINT_KEY: &str = "node.kubernetes.io/unschedulable";

@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 
-use crate::selector;
+use peapod_apimachinery::placement::term_matches;
 
 pub fn preferred_affinity(pod: &Pod, node: &Node) -> i64 {
     let preferred = pod
@@ -17,7 +17,7 @@ pub fn preferred_affinity(pod: &Pod, node: &Node) -> i64 {
         .unwrap_or_default();
     preferred
         .iter()
-        .filter(|t| t.weight != 0 && selector::term_matches(&t.preference, node))
+        .filter(|t| t.weight != 0 && term_matches(&t.preference, node))
         .map(|t| i64::from(t.weight))
         .sum()
 }
@@ -25,7 +25,7 @@ pub fn preferred_affinity(pod: &Pod, node: &Node) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::selector::tests::{expr_term, node_with_labels, req};
+    use crate::placement_fixtures::{expr_term, node_with_labels, req};
     use k8s_openapi::api::core::v1::{
         Affinity, NodeAffinity, NodeSelectorTerm, PodSpec, PreferredSchedulingTerm,
     };

@@ -3,8 +3,8 @@
 
 use k8s_openapi::api::core::v1::Toleration;
 
-use crate::filters::taints::tolerates;
 use crate::node_info::NodeInfo;
+use peapod_apimachinery::placement::tolerates;
 
 pub fn intolerable_prefer_no_schedule(tolerations: &[Toleration], node: &NodeInfo) -> i64 {
     // Only tolerations that can apply to PreferNoSchedule count (that effect or all effects).
