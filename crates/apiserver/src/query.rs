@@ -1,29 +1,23 @@
 //! Query parameters, with the typed accessors handlers need.
 
+use peapod_apimachinery::query::QueryParams;
+
 use crate::errors::{ApiError, ApiResult};
 
 #[derive(Debug, Default, Clone)]
 pub struct Query {
-    pairs: Vec<(String, String)>,
+    params: QueryParams,
 }
 
 impl Query {
     pub fn parse(raw: Option<&str>) -> Query {
-        let pairs = raw
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        Query { pairs }
+        Query {
+            params: QueryParams::parse(raw),
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.params.get(key)
     }
 
     pub fn flag(&self, key: &str) -> bool {
@@ -31,7 +25,7 @@ impl Query {
     }
 
     pub fn non_empty(&self, key: &str) -> Option<&str> {
-        self.get(key).filter(|v| !v.is_empty())
+        self.params.non_empty(key)
     }
 
     pub fn int(&self, key: &str) -> ApiResult<Option<i64>> {

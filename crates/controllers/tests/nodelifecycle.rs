@@ -142,10 +142,22 @@ async fn silent_node_goes_unknown_is_tainted_and_its_pods_are_evicted() -> anyho
     assert!(taint_keys(&sick)
         .iter()
         .all(|(k, _)| k == "node.kubernetes.io/not-ready"));
+    // A pod that lands on an already NoExecute-tainted node is judged too.
+    bound_pod(
+        &env,
+        "late",
+        "sick",
+        json!([{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 0}]),
+    )
+    .await?;
 
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
     wait_for("impatient pod evicted", 20, || async {
         Ok((!alive(&pods.get_opt("impatient").await?)).then_some(()))
+    })
+    .await?;
+    wait_for("late pod on the not-ready node evicted", 20, || async {
+        Ok((!alive(&pods.get_opt("late").await?)).then_some(()))
     })
     .await?;
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -1,6 +1,7 @@
 //! Query-string parsing with Kubernetes' parameter rules (repeated keys, Go-style booleans).
 
 use chrono::{DateTime, Utc};
+use peapod_apimachinery::query::QueryParams;
 
 use crate::backend::StdioSpec;
 use crate::error::StreamError;
@@ -8,37 +9,24 @@ use crate::error::StreamError;
 /// A decoded query string that keeps repeated keys in order.
 #[derive(Debug, Default, Clone)]
 pub struct Query {
-    pairs: Vec<(String, String)>,
+    params: QueryParams,
 }
 
 impl Query {
     pub fn parse(raw: Option<&str>) -> Self {
-        let pairs = raw
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        Query { pairs }
+        Query {
+            params: QueryParams::parse(raw),
+        }
     }
 
-    /// The last value of `key` (Go's url.Values.Get returns the first; kubectl never repeats these).
+    /// The first value of `key`, as Go's `url.Values.Get`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.params.get(key)
     }
 
     /// Every value of a repeated key, in order (`command=sh&command=-c`).
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.pairs
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
+        self.params.all(key)
     }
 
     /// A boolean with Go's strconv.ParseBool spellings; absent means false.

@@ -2,8 +2,10 @@
 //! Ready condition) go Ready=Unknown after the grace period and their pods are marked not
 //! ready; taints follow the conditions (unreachable / not-ready NoSchedule+NoExecute, and
 //! the pressure taints); pods on NoExecute-tainted nodes are evicted once their tolerations
-//! run out (`TaintManagerEviction`). Runs as one periodic pass, woken early by node, lease
-//! and pod changes and by pending eviction deadlines.
+//! run out (`TaintManagerEviction`). Runs as one periodic pass, woken early by node and lease
+//! changes, by pending eviction deadlines, and by pod changes while some node has a NoExecute
+//! taint (only then can a pod change call for an eviction; a pass looks at every pod, so
+//! waking on each pod write of a busy cluster would cost O(pods) per write).
 
 mod eviction;
 mod health;
@@ -63,35 +65,59 @@ pub async fn run(ctx: Arc<Context>, cfg: NodeLifecycleConfig) {
     let mut clock = ctx.clock.subscribe();
     let period = cfg.monitor_period.max(Duration::from_millis(50));
     loop {
-        let next_eviction = match pass(&ctx, &cfg, &mut state).await {
-            Ok(n) => n,
+        let outcome = match pass(&ctx, &cfg, &mut state).await {
+            Ok(o) => o,
             Err(e) => {
                 tracing::debug!(error = %format!("{e:#}"), "node lifecycle pass failed");
-                None
+                Outcome {
+                    next_eviction: None,
+                    pods_matter: true,
+                }
             }
         };
         let now = ctx.clock.now();
-        let wait = next_eviction
+        let wait = outcome
+            .next_eviction
             .map(|at| (at - now).to_std().unwrap_or_default() + Duration::from_millis(20))
             .map_or(period, |d| d.min(period));
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            Some(_) = nodes.recv() => {}
-            Some(_) = pods.recv() => {}
-            Some(_) = leases.recv() => {}
-            Ok(_) = clock.changed() => {}
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let mut other = tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => true,
+                Some(_) = nodes.recv() => true,
+                Some(_) = pods.recv() => false,
+                Some(_) = leases.recv() => true,
+                Ok(_) = clock.changed() => true,
+            };
+            // One pass covers every change that arrived meanwhile.
+            loop {
+                if nodes.try_recv().is_ok() || leases.try_recv().is_ok() {
+                    other = true;
+                } else if pods.try_recv().is_err() {
+                    break;
+                }
+            }
+            if other || outcome.pods_matter {
+                break;
+            }
         }
-        // One pass covers every change that arrived meanwhile.
-        while nodes.try_recv().is_ok() || pods.try_recv().is_ok() || leases.try_recv().is_ok() {}
     }
 }
 
-/// Checks every node once; returns the earliest pending eviction deadline.
+/// What a pass leaves for the next wake-up.
+struct Outcome {
+    /// The earliest pending eviction deadline.
+    next_eviction: Option<DateTime<Utc>>,
+    /// Some node has a NoExecute taint: a pod change may call for an eviction.
+    pods_matter: bool,
+}
+
+/// Checks every node once.
 async fn pass(
     ctx: &Context,
     cfg: &NodeLifecycleConfig,
     state: &mut State,
-) -> anyhow::Result<Option<DateTime<Utc>>> {
+) -> anyhow::Result<Outcome> {
     let now = ctx.clock.now();
     let nodes = ctx.nodes.store().state();
     let names: HashSet<String> = nodes.iter().map(|n| n.name_any()).collect();
@@ -109,6 +135,7 @@ async fn pass(
 
     let leases = ctx.node_leases.store();
     let mut next = None;
+    let mut pods_matter = false;
     for cached in nodes {
         let name = cached.name_any();
         let renewed = leases
@@ -152,6 +179,7 @@ async fn pass(
             node = updated;
         }
         let taints = nodeutil::taints(&node);
+        pods_matter |= taints.iter().any(|t| t.effect == nodeutil::NO_EXECUTE);
         for pod in pods.iter().filter(|p| podutil::is_active(p)) {
             let uid = pod.uid().unwrap_or_default();
             if state.evicted.contains(&uid) {
@@ -172,7 +200,10 @@ async fn pass(
             }
         }
     }
-    Ok(next)
+    Ok(Outcome {
+        next_eviction: next,
+        pods_matter,
+    })
 }
 
 /// Writes the node's conditions, pinned to the version judged (a heartbeat that raced in
