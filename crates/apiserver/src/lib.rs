@@ -22,6 +22,7 @@ mod openapi;
 pub mod pki;
 mod proxy;
 mod query;
+mod raw_json;
 pub mod registry;
 mod request;
 mod respond;

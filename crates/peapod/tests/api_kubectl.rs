@@ -436,6 +436,38 @@ fn watch_streams_resumes_and_expires() {
     assert_eq!(lines.len(), 1, "{out}");
     assert_eq!(lines[0]["type"], "ADDED");
     assert_eq!(lines[0]["object"]["metadata"]["name"], "w1");
+    let w1_rv = lines[0]["object"]["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or_default();
+    assert!(w1_rv > rv, "{out}");
+    // A plain JSON list (served from the stored bytes) carries every item's resourceVersion,
+    // and pages with limit/continue.
+    let list: serde_json::Value =
+        serde_json::from_str(&s.ok(&["get", "--raw", "/api/v1/namespaces/default/configmaps"]))
+            .unwrap();
+    assert_eq!(list["kind"], "ConfigMapList");
+    assert_eq!(list["apiVersion"], "v1");
+    let items = list["items"].as_array().unwrap();
+    let names: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i["metadata"]["name"].as_str())
+        .collect();
+    assert!(names.contains(&"w0") && names.contains(&"w1"), "{list}");
+    let w1 = items
+        .iter()
+        .find(|i| i["metadata"]["name"] == "w1")
+        .unwrap();
+    assert_eq!(w1["metadata"]["resourceVersion"], w1_rv.to_string());
+    assert_eq!(w1["data"]["a"], "1");
+    let page: serde_json::Value = serde_json::from_str(&s.ok(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/configmaps?limit=1",
+    ]))
+    .unwrap();
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+    assert!(page["metadata"]["continue"].is_string(), "{page}");
     // kubectl get -w prints rows as they change.
     let w = s
         .kubectl_cmd(&["get", "cm", "-w", "--request-timeout=4s"])

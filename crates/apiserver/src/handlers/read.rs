@@ -9,6 +9,7 @@ use super::Ctx;
 use crate::errors::{ApiError, ApiResult};
 use crate::filter::Filter;
 use crate::objects::decode;
+use crate::raw_json;
 use crate::respond;
 use crate::tables::{self, IncludeObject};
 
@@ -71,12 +72,31 @@ pub async fn collect(
             return Ok((items, rev, None));
         }
     }
-    let prefix = rr.res.list_prefix(ns);
+    page_through(ctx, limit, |kv| {
+        let obj = decode(kv)?;
+        Ok(filter.matches(&obj).then_some(obj))
+    })
+    .await
+}
+
+/// The request's namespace page by page: each stored object through `item` (which may drop
+/// it) until `limit` items are kept, with the list revision and a continue token if cut short.
+async fn page_through<T>(
+    ctx: &Ctx<'_>,
+    limit: usize,
+    mut item: impl FnMut(&peapod_store::KeyValue) -> ApiResult<Option<T>>,
+) -> ApiResult<(Vec<T>, i64, Option<String>)> {
+    let prefix = ctx.rr.res.list_prefix(ctx.rr.namespace.as_deref());
     let start = match ctx.query.non_empty("continue") {
         Some(t) => Some(decode_continue(t)?),
         None => None,
     };
-    let page = objects.store.list(&prefix, start.as_deref(), 0).await?;
+    let page = ctx
+        .state
+        .objects
+        .store
+        .list(&prefix, start.as_deref(), 0)
+        .await?;
     let mut items = Vec::new();
     let mut next = None;
     for (i, kv) in page.kvs.iter().enumerate() {
@@ -85,24 +105,68 @@ pub async fn collect(
             next = Some(encode_continue(&page.kvs[i - 1].key, page.revision));
             break;
         }
-        let obj = decode(kv)?;
-        if filter.matches(&obj) {
-            items.push(obj);
+        if let Some(x) = item(kv)? {
+            items.push(x);
         }
     }
     Ok((items, page.revision, next))
+}
+
+/// A JSON list of every object, spliced from the stored bytes (`raw_json`) rather than parsed
+/// and serialised again; the same body `list` would build from values.
+async fn raw_list(ctx: &Ctx<'_>, limit: usize) -> ApiResult<Response> {
+    let (items, rev, next) = page_through(ctx, limit, |kv| {
+        match raw_json::with_resource_version(&kv.value, kv.mod_revision) {
+            Some(bytes) => Ok(Some(bytes)),
+            None => serde_json::to_vec(&decode(kv)?)
+                .map(Some)
+                .map_err(|e| ApiError::internal(e.to_string())),
+        }
+    })
+    .await?;
+    let res = ctx.rr.res;
+    let head = json!({
+        "kind": format!("{}List", res.gvk.kind),
+        "apiVersion": res.gvk.api_version(),
+        "metadata": list_meta(rev, next),
+    });
+    let mut body = serde_json::to_vec(&head).map_err(|e| ApiError::internal(e.to_string()))?;
+    // `{"kind":…,"metadata":{…}}` → `{"kind":…,"metadata":{…},"items":[…]}`
+    body.pop();
+    body.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item);
+    }
+    body.extend_from_slice(b"]}");
+    Ok(respond::json_bytes(
+        StatusCode::OK,
+        body,
+        "application/json",
+    ))
+}
+
+fn list_meta(rev: i64, next: Option<String>) -> Value {
+    let mut meta = json!({"resourceVersion": rev.to_string()});
+    if let Some(c) = next {
+        meta["continue"] = json!(c);
+    }
+    meta
 }
 
 pub async fn list(ctx: &Ctx<'_>) -> ApiResult<Response> {
     let rr = ctx.rr;
     let filter = Filter::from_query(rr.res, ctx.query)?;
     let limit = ctx.query.int("limit")?.unwrap_or(0).max(0) as usize;
-    let (items, rev, next) = collect(ctx, &filter, limit).await?;
-    let mut meta = json!({"resourceVersion": rev.to_string()});
-    if let Some(c) = next {
-        meta["continue"] = json!(c);
+    let table = tables::wants_table(ctx.accept);
+    if !table && filter.is_everything() {
+        return raw_list(ctx, limit).await;
     }
-    if tables::wants_table(ctx.accept) {
+    let (items, rev, next) = collect(ctx, &filter, limit).await?;
+    let meta = list_meta(rev, next);
+    if table {
         let include = IncludeObject::from_query(ctx.query.get("includeObject"));
         return Ok(respond::json(
             StatusCode::OK,

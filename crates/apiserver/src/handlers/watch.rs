@@ -141,10 +141,14 @@ pub async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
                         Some(Err(e)) => { let _ = tx.send(error_line(&ApiError::from(e))).await; break; }
                         Some(Ok(ev)) => ev,
                     };
-                    let line = match translate(&ev, &filter) {
-                        Ok(Some((kind, obj))) => render.line(kind, &obj, first),
-                        Ok(None) => continue,
-                        Err(e) => { tracing::warn!(error = %e.message, "watch decode"); continue; }
+                    let raw = if render.table.is_none() && filter.is_everything() { raw_line(&ev) } else { None };
+                    let line = match raw {
+                        Some(line) => line,
+                        None => match translate(&ev, &filter) {
+                            Ok(Some((kind, obj))) => render.line(kind, &obj, first),
+                            Ok(None) => continue,
+                            Err(e) => { tracing::warn!(error = %e.message, "watch decode"); continue; }
+                        },
                     };
                     first = false;
                     if tx.send(line).await.is_err() { break; }
@@ -153,6 +157,24 @@ pub async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
         }
     });
     Ok(stream_response(rx))
+}
+
+/// The watch line of an event every client sees as it is, spliced from the stored bytes
+/// (`raw_json`); `None` when they are not of the shape that allows it.
+fn raw_line(ev: &peapod_store::Event) -> Option<Bytes> {
+    let kind = match ev.kind {
+        EventType::Delete => "DELETED",
+        _ if ev.is_create() => "ADDED",
+        _ => "MODIFIED",
+    };
+    let object = crate::raw_json::with_resource_version(&ev.kv.value, ev.kv.mod_revision)?;
+    let mut line = Vec::with_capacity(object.len() + 32);
+    line.extend_from_slice(b"{\"type\":\"");
+    line.extend_from_slice(kind.as_bytes());
+    line.extend_from_slice(b"\",\"object\":");
+    line.extend_from_slice(&object);
+    line.extend_from_slice(b"}\n");
+    Some(Bytes::from(line))
 }
 
 /// A store event as the watch event this client should see, if any.
