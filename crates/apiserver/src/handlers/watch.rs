@@ -110,6 +110,8 @@ pub async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
         drop(tx);
         return Ok(stream_response(rx));
     };
+    // Events every client sees as they are can be spliced from the stored bytes.
+    let splice = render.table.is_none() && filter.is_everything();
     let watchers = ctx.state.metrics.watch_started();
     tokio::spawn(async move {
         let _guard = watchers;
@@ -141,8 +143,7 @@ pub async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
                         Some(Err(e)) => { let _ = tx.send(error_line(&ApiError::from(e))).await; break; }
                         Some(Ok(ev)) => ev,
                     };
-                    let raw = if render.table.is_none() && filter.is_everything() { raw_line(&ev) } else { None };
-                    let line = match raw {
+                    let line = match splice.then(|| raw_line(&ev)).flatten() {
                         Some(line) => line,
                         None => match translate(&ev, &filter) {
                             Ok(Some((kind, obj))) => render.line(kind, &obj, first),
@@ -162,11 +163,7 @@ pub async fn watch(ctx: &Ctx<'_>) -> ApiResult<Response> {
 /// The watch line of an event every client sees as it is, spliced from the stored bytes
 /// (`raw_json`); `None` when they are not of the shape that allows it.
 fn raw_line(ev: &peapod_store::Event) -> Option<Bytes> {
-    let kind = match ev.kind {
-        EventType::Delete => "DELETED",
-        _ if ev.is_create() => "ADDED",
-        _ => "MODIFIED",
-    };
+    let kind = unfiltered_kind(ev);
     let object = crate::raw_json::with_resource_version(&ev.kv.value, ev.kv.mod_revision)?;
     let mut line = Vec::with_capacity(object.len() + 32);
     line.extend_from_slice(b"{\"type\":\"");
@@ -177,19 +174,24 @@ fn raw_line(ev: &peapod_store::Event) -> Option<Bytes> {
     Some(Bytes::from(line))
 }
 
+/// The event's type when no selector can move the object in or out of view.
+fn unfiltered_kind(ev: &peapod_store::Event) -> &'static str {
+    match ev.kind {
+        EventType::Delete => "DELETED",
+        _ if ev.is_create() => "ADDED",
+        _ => "MODIFIED",
+    }
+}
+
 /// A store event as the watch event this client should see, if any.
 fn translate(
     ev: &peapod_store::Event,
     filter: &Filter,
 ) -> ApiResult<Option<(&'static str, Value)>> {
     let obj = decode(&ev.kv)?;
-    if ev.kind == EventType::Delete {
-        return Ok(filter.matches(&obj).then_some(("DELETED", obj)));
-    }
     let now = filter.matches(&obj);
-    if ev.is_create() || filter.is_everything() {
-        let kind = if ev.is_create() { "ADDED" } else { "MODIFIED" };
-        return Ok(now.then_some((kind, obj)));
+    if ev.kind == EventType::Delete || ev.is_create() || filter.is_everything() {
+        return Ok(now.then_some((unfiltered_kind(ev), obj)));
     }
     let before = match &ev.prev {
         Some(p) => filter.matches(&decode(p)?),
