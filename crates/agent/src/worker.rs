@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::{Container, Pod, PodStatus};
 use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
 use kube::Api;
-use peapod_network::{PodNetworkRequest, PortMapping, Protocol};
 use peapod_runtime::{ContainerState as RtState, ContainerStatus as RtStatus};
 use serde_json::json;
 use tokio::sync::{watch, Notify};
 
 mod adopt;
 mod restarts;
+mod sandbox;
 mod start;
 
 use restarts::FailedRun;
@@ -28,7 +28,6 @@ use crate::events::EventType;
 use crate::images::{display_name, Puller};
 use crate::lifecycle::{kill_container, pod_full_name};
 use crate::prober::{self, ProbeTarget, Probes};
-use crate::sandbox::sandbox_config;
 use crate::status::{build_status, ContainerView, PodView, Terminal, Waiting};
 
 /// How long a pod that vanished from the API gets to stop.
@@ -70,6 +69,10 @@ pub struct PodWorker {
     last_status: Option<PodStatus>,
     /// The last status write failed: a finished pod retries it.
     status_unsent: bool,
+    /// The new sandbox's network, being set up while its first containers are created.
+    pending_network: Option<sandbox::PendingNetwork>,
+    /// Setting up this pod's volumes failed once: later sandboxes wait for them.
+    volumes_failed: bool,
 }
 
 /// (current, previous) instance per container name.
@@ -97,6 +100,8 @@ impl PodWorker {
             notify: Arc::new(Notify::new()),
             last_status: None,
             status_unsent: false,
+            pending_network: None,
+            volumes_failed: false,
         }
     }
 
@@ -331,7 +336,7 @@ impl PodWorker {
             return Ok(());
         }
         if !had_sandbox {
-            tracing::debug!(pod = %self.uid, "sandbox ready in {:?}", t.elapsed());
+            tracing::debug!(pod = %self.uid, "sandbox made in {:?}", t.elapsed());
         }
         let mut instances = self.instances().await;
         let policy = spec
@@ -410,6 +415,8 @@ impl PodWorker {
                 }
             }
         }
+        // Normally awaited by the first container start; not if none could be started.
+        self.network_ready().await;
         instances = self.instances().await;
         self.publish_info(&instances);
         Ok(())
@@ -446,110 +453,6 @@ impl PodWorker {
     }
 
     /// Sandbox present and ready, else created (volumes, sandbox, network).
-    async fn ensure_sandbox(&mut self) -> bool {
-        if let Some(sb) = self.sandbox.clone() {
-            let id = sb.id.clone();
-            let ready = self
-                .ctx
-                .rt(move |rt| rt.sandbox_status(&id))
-                .await
-                .map(|s| s.state == peapod_runtime::SandboxState::Ready)
-                .unwrap_or(false);
-            if ready {
-                return true;
-            }
-            self.ctx.events.pod(
-                &self.pod,
-                EventType::Normal,
-                "SandboxChanged",
-                "Pod sandbox changed, it will be killed and re-created.",
-            );
-            self.probes.clear();
-            crate::cleanup::remove_sandbox(&self.ctx, &sb.id, sb.netns.as_deref(), Duration::ZERO)
-                .await;
-            self.sandbox = None;
-        }
-        let prepared = match self.ctx.volumes.prepare(&self.pod).await {
-            Ok(p) => p,
-            Err(e) => {
-                self.ctx
-                    .events
-                    .pod(&self.pod, EventType::Warning, &e.reason, &e.message);
-                return false;
-            }
-        };
-        let sbcfg = match sandbox_config(&self.pod, &self.ctx.cfg, &prepared) {
-            Ok(c) => c,
-            Err(msg) => {
-                self.ctx
-                    .events
-                    .pod(&self.pod, EventType::Warning, "FailedMount", &msg);
-                return false;
-            }
-        };
-        let host_network = sbcfg.host_network;
-        let t = std::time::Instant::now();
-        let created = self.ctx.rt(move |rt| rt.run_sandbox(&sbcfg)).await;
-        tracing::debug!(pod = %self.uid, "supervisor and pause up in {:?}", t.elapsed());
-        let sb = match created {
-            Ok(sb) => sb,
-            Err(e) => {
-                self.ctx.events.pod(
-                    &self.pod,
-                    EventType::Warning,
-                    "FailedCreatePodSandBox",
-                    format!("Failed to create pod sandbox: {e:#}"),
-                );
-                return false;
-            }
-        };
-        let mut ips = Vec::new();
-        if !host_network {
-            let Some(netns) = sb.netns_path.clone() else {
-                return false;
-            };
-            let req = PodNetworkRequest {
-                pod_namespace: self.pod.metadata.namespace.clone().unwrap_or_default(),
-                pod_name: self.pod.metadata.name.clone().unwrap_or_default(),
-                pod_uid: self.uid.clone(),
-                sandbox_id: sb.id.clone(),
-                netns_path: netns.clone(),
-                port_mappings: port_mappings(&self.pod),
-            };
-            let t = std::time::Instant::now();
-            let setup = self.ctx.network.setup(&req).await;
-            tracing::debug!(pod = %self.uid, "network set up in {:?}", t.elapsed());
-            match setup {
-                Ok(st) => ips = st.ips.iter().map(|ip| ip.to_string()).collect(),
-                Err(e) => {
-                    self.ctx.events.pod(
-                        &self.pod,
-                        EventType::Warning,
-                        "FailedCreatePodSandBox",
-                        format!(
-                            "Failed to create pod sandbox: failed to set up network for sandbox {:?}: {e}",
-                            sb.id
-                        ),
-                    );
-                    crate::cleanup::remove_sandbox(&self.ctx, &sb.id, Some(&netns), Duration::ZERO)
-                        .await;
-                    return false;
-                }
-            }
-            let (id, ips2) = (sb.id.clone(), ips.clone());
-            if let Err(e) = self.ctx.rt(move |rt| rt.set_sandbox_ips(&id, &ips2)).await {
-                tracing::warn!("recording pod IPs: {e:#}");
-            }
-        }
-        self.sandbox = Some(SandboxRef {
-            id: sb.id,
-            netns: sb.netns_path,
-            ips,
-            stopped: false,
-        });
-        true
-    }
-
     /// Stops every running container: app containers first, then init/sidecars.
     async fn kill_all(&mut self, grace: Duration, message: Option<&str>) {
         let instances = self.instances().await;
@@ -817,24 +720,5 @@ fn all_containers(spec: &k8s_openapi::api::core::v1::PodSpec) -> Vec<(&Container
         .flatten()
         .map(|c| (c, true))
         .chain(spec.containers.iter().map(|c| (c, false)))
-        .collect()
-}
-
-fn port_mappings(pod: &Pod) -> Vec<PortMapping> {
-    let Some(spec) = &pod.spec else {
-        return Vec::new();
-    };
-    spec.containers
-        .iter()
-        .flat_map(|c| c.ports.iter().flatten())
-        .filter_map(|p| {
-            let host_port = u16::try_from(p.host_port?).ok().filter(|p| *p > 0)?;
-            Some(PortMapping {
-                host_port,
-                container_port: u16::try_from(p.container_port).ok()?,
-                protocol: Protocol::from_k8s(p.protocol.as_deref().unwrap_or("")).ok()?,
-                host_ip: p.host_ip.as_deref().and_then(|ip| ip.parse().ok()),
-            })
-        })
         .collect()
 }

@@ -371,3 +371,81 @@ async fn containers_start_in_order_after_the_previous_post_start() {
     );
     env.delete_and_wait("ordered", 30).await;
 }
+
+/// The network of a new sandbox is set up while its containers are created; when that
+/// fails (here a CNI plugin that refuses every ADD), no container has run, the event says
+/// why, and no sandbox is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_network_set_up_starts_nothing_and_keeps_no_sandbox() {
+    let cni = tempfile::tempdir().unwrap();
+    let (conf_dir, bin_dir) = (cni.path().join("net.d"), cni.path().join("bin"));
+    std::fs::create_dir_all(&conf_dir).unwrap();
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    std::fs::write(
+        conf_dir.join("10-refuse.conflist"),
+        json!({"cniVersion": "1.0.0", "name": "refuse", "plugins": [{"type": "refuse"}]})
+            .to_string(),
+    )
+    .unwrap();
+    let plugin = bin_dir.join("refuse");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\ncat >/dev/null\ncase \"$CNI_COMMAND\" in\n\
+         ADD) echo '{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":\"no address for this pod\"}'; exit 1;;\n\
+         VERSION) echo '{\"cniVersion\":\"1.0.0\",\"supportedVersions\":[\"1.0.0\"]}';;\n\
+         esac\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let env = Env::with_config(|cfg| cfg.cni = Some((conf_dir.clone(), bin_dir.clone()))).await;
+    let host_dir = env.tmp.path().join("ran");
+    std::fs::create_dir_all(&host_dir).unwrap();
+    let mut c = busybox("main", "touch /host/ran; sleep 3600");
+    c["volumeMounts"] = json!([{"name": "host", "mountPath": "/host"}]);
+    env.create(json!({
+        "metadata": {"name": "unnetworked"},
+        "spec": {"terminationGracePeriodSeconds": 0, "containers": [c],
+                 "volumes": [{"name": "host", "hostPath": {"path": host_dir}}]}
+    }))
+    .await;
+    let mut failures = 0;
+    for _ in 0..300 {
+        failures = env
+            .events_of("unnetworked")
+            .await
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some("FailedCreatePodSandBox"))
+            .filter(|e| {
+                e.message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("no address for this pod"))
+            })
+            .map(|e| e.count.unwrap_or(1))
+            .sum::<i32>();
+        if failures >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        failures >= 2,
+        "expected repeated FailedCreatePodSandBox events"
+    );
+    assert!(
+        !host_dir.join("ran").exists(),
+        "the container ran without a network"
+    );
+    let p = env.pods().get("unnetworked").await.unwrap();
+    assert_eq!(phase(&p), "Pending");
+    assert!(p.status.and_then(|s| s.pod_ip).is_none());
+    // Each failed attempt removed its sandbox: at most the one being tried is there.
+    let uid = p.metadata.uid.unwrap_or_default();
+    let rt = env.runtime();
+    let sandboxes = rt
+        .list_sandboxes()
+        .into_iter()
+        .filter(|s| s.uid == uid)
+        .count();
+    assert!(sandboxes <= 1, "{sandboxes} sandboxes kept");
+    env.delete_and_wait("unnetworked", 30).await;
+}

@@ -361,6 +361,69 @@ spec:
     assert_eq!(logs.trim(), "mode=fast");
 }
 
+/// The volumes are written while the sandbox is made; when they cannot be, the sandbox is
+/// not kept (no pod IP, nothing running) until they can.
+#[test]
+fn missing_secret_volume_holds_the_pod_until_the_secret_exists() {
+    let s = TestServer::start_node();
+    apply(
+        &s,
+        "apiVersion: v1
+kind: Pod
+metadata: {name: needs-secret}
+spec:
+  containers:
+  - name: main
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'cat /etc/creds/user; echo; sleep 3600']
+    volumeMounts:
+    - {name: creds, mountPath: /etc/creds}
+  volumes:
+  - name: creds
+    secret: {secretName: late-secret}
+",
+    );
+    let events = eventually(30, "FailedMount event", || {
+        let out = s.ok(&[
+            "get",
+            "events",
+            "--field-selector=involvedObject.name=needs-secret,reason=FailedMount",
+            "-o",
+            "jsonpath={.items[*].message}",
+        ]);
+        out.contains("late-secret").then_some(out)
+    });
+    assert!(events.contains("not found"), "{events}");
+    let shown = s.ok(&["get", "pod", "needs-secret"]);
+    assert!(shown.contains("ContainerCreating"), "{shown}");
+    let ip = s.ok(&[
+        "get",
+        "pod",
+        "needs-secret",
+        "-o",
+        "jsonpath={.status.podIP}",
+    ]);
+    assert!(
+        ip.is_empty(),
+        "no sandbox is kept while a volume fails: {ip}"
+    );
+
+    s.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "late-secret",
+        "--from-literal=user=admin",
+    ]);
+    wait_ready(&s, "needs-secret");
+    let logs = eventually(20, "logs", || {
+        let out = s.ok(&["logs", "needs-secret"]);
+        out.contains("admin").then_some(out)
+    });
+    assert_eq!(logs.trim(), "admin");
+}
+
 #[test]
 fn automount_off_leaves_out_the_token() {
     let s = TestServer::start_node();

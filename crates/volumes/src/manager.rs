@@ -83,6 +83,26 @@ impl VolumeManager {
         Ok(paths)
     }
 
+    /// The directory [`VolumeManager::prepare`] returns for each volume it sets up, known
+    /// before it runs: the sandbox can be made while the volumes are written. Empty when the
+    /// pod has no valid UID (`prepare` then fails).
+    pub fn planned_dirs(&self, pod: &Pod) -> HashMap<String, PathBuf> {
+        let Ok(uid) = pod_uid(pod) else {
+            return HashMap::new();
+        };
+        pod.spec
+            .iter()
+            .flat_map(|s| s.volumes.iter().flatten())
+            .filter_map(|v| {
+                let kind = VolumeKind::of(v)?;
+                Some((
+                    v.name.clone(),
+                    volume_dir(&self.data_dir, &uid, kind, &v.name),
+                ))
+            })
+            .collect()
+    }
+
     /// Unmounts and removes every volume this crate made for the pod. Safe to call for any UID,
     /// also one never prepared or prepared by an earlier process.
     pub async fn cleanup(&self, pod_uid: &str) -> anyhow::Result<()> {

@@ -170,6 +170,9 @@ fn memory(server_pid: u32, data_dir: &str) -> (u64, usize, u64, u64) {
 }
 
 fn report(what: &str, mut v: Vec<Duration>) {
+    if v.is_empty() {
+        return;
+    }
     v.sort();
     let p = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
     println!(

@@ -112,6 +112,9 @@ impl PodWorker {
         replace: Option<&RtStatus>,
         restart: u32,
     ) -> Option<Prepared> {
+        if super::sandbox::env_needs_pod_ip(c) && !self.network_ready().await {
+            return None;
+        }
         let sb = self.live_sandbox().cloned()?;
         if let Some(s) = replace {
             let id = s.id.clone();
@@ -215,6 +218,10 @@ impl PodWorker {
                 return;
             }
         };
+        // The network of a new sandbox was set up while this container was created.
+        if !self.network_ready().await {
+            return;
+        }
         self.create_failed.remove(&c.name);
         self.waiting.remove(&c.name);
         self.container_event(

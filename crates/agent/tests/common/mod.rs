@@ -60,6 +60,11 @@ pub struct Env {
 
 impl Env {
     pub async fn new() -> Env {
+        Env::with_config(|_| {}).await
+    }
+
+    /// An environment whose agent configuration `tune` adjusts before the agent starts.
+    pub async fn with_config(tune: impl FnOnce(&mut AgentConfig)) -> Env {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
@@ -98,6 +103,7 @@ impl Env {
             "memory.available<100Mi,nodefs.available<64Mi,pid.available<10%",
         )
         .expect("thresholds");
+        tune(&mut cfg);
         std::fs::create_dir_all(&data).expect("data dir");
         let store = peapod_runtime::image::ImageStore::open(&data).expect("image store");
         store.import(&busybox_archive()).expect("import busybox");

@@ -48,7 +48,9 @@ async fn config_map_items_modes_and_layout() -> anyhow::Result<()> {
         )
         .await?;
     let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let planned = env.manager.planned_dirs(&pod);
     let paths = env.manager.prepare(&pod).await?;
+    assert_eq!(planned, paths, "planned dirs are where prepare writes");
 
     assert_eq!(
         paths.len(),

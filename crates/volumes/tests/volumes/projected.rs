@@ -51,7 +51,12 @@ async fn projected_token_ca_and_namespace() -> anyhow::Result<()> {
         )
         .await?;
     let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let planned = env.manager.planned_dirs(&pod);
     let paths = env.manager.prepare(&pod).await?;
+    assert_eq!(
+        planned, paths,
+        "the agent makes the sandbox from the planned dirs"
+    );
     let dir = &paths["kube-api-access-test"];
     assert!(dir.ends_with(format!(
         "pods/{uid}/volumes/kubernetes.io~projected/kube-api-access-test"
