@@ -276,6 +276,9 @@ async fn main() -> anyhow::Result<()> {
             pss as f64 / 1024.0
         );
     }
-    delete(&pods, &names).await?;
+    // `--keep`: leave the burst's pods running (to measure the node with them).
+    if !std::env::args().any(|a| a == "--keep") {
+        delete(&pods, &names).await?;
+    }
     Ok(())
 }
