@@ -30,6 +30,7 @@ pub struct Launch {
 /// Entry point of `__zygote <data-dir>` (the data dir only names the runtime in `ps`).
 pub fn main(_data_dir: &Path) -> anyhow::Result<()> {
     let _ = nix::sys::prctl::set_name(c"pod-zygote");
+    warm_cgroup_caches();
     // SAFETY: fd 0 is the runtime's socket, handed over as stdin; nothing else owns it.
     let control = unsafe { UnixStream::from_raw_fd(0) };
     loop {
@@ -47,6 +48,17 @@ pub fn main(_data_dir: &Path) -> anyhow::Result<()> {
                 launch.sandbox_dir
             );
         }
+    }
+}
+
+/// Fills libcgroups' per-process caches of the cgroup v1 mount points and controllers
+/// (third_party/libcgroups/PEAPOD.md) once, here: every supervisor, and every container
+/// process libcontainer forks from one, inherits them instead of re-reading the mount table
+/// for each controller of each container.
+fn warm_cgroup_caches() {
+    if crate::cgroups::detect() == crate::cgroups::Layout::V1 {
+        // The path is never created: making a manager only resolves paths.
+        let _ = libcgroups::v1::manager::Manager::new(Path::new("peapod-warm-up"));
     }
 }
 
@@ -70,5 +82,40 @@ fn launch_supervisor(sandbox_dir: &Path, report: OwnedFd) -> anyhow::Result<()> 
             waitpid(child, None).context("reaping the launcher")?;
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cgroup v1 mount points straight from the mount table.
+    fn cgroup_mounts_in_mountinfo() -> Vec<PathBuf> {
+        let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        table
+            .lines()
+            .filter_map(|line| {
+                let (mount, fs) = line.split_once(" - ")?;
+                let fs_type = fs.split(' ').next()?;
+                let mount_point = mount.split(' ').nth(4)?;
+                (fs_type == "cgroup").then(|| PathBuf::from(mount_point))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn warmed_cgroup_caches_agree_with_the_mount_table() {
+        warm_cgroup_caches();
+        let cached = libcgroups::v1::util::list_subsystem_mount_points().unwrap();
+        assert_eq!(cached, cgroup_mounts_in_mountinfo());
+        if crate::cgroups::detect() != crate::cgroups::Layout::V1 {
+            return;
+        }
+        let memory = libcgroups::v1::util::get_subsystem_mount_point(
+            &libcgroups::v1::ControllerType::Memory,
+        )
+        .unwrap();
+        assert!(cached.contains(&memory), "{memory:?} not in {cached:?}");
+        assert!(memory.ends_with("memory"), "{memory:?}");
     }
 }
