@@ -83,21 +83,21 @@ impl PodWorker {
     }
 
     /// The first start of several app containers: each is prepared (in order), all are
-    /// created at once, then each is started in order, after the previous one's postStart.
+    /// created at once, then each is started in order, after the previous one's postStart,
+    /// as soon as it is created: the first starts while later ones are still being made.
     async fn start_all(&mut self, cs: &[&Container]) {
-        let mut prepared = Vec::new();
+        let mut creations = Vec::new();
         for c in cs {
             if let Some(p) = self.prepare(c, false, None, 0).await {
-                prepared.push((*c, p));
+                let ctx = self.ctx.clone();
+                creations.push((*c, tokio::spawn(async move { create(&ctx, p).await })));
             }
         }
-        let ctx = self.ctx.clone();
-        let created = futures::future::join_all(prepared.into_iter().map(|(c, p)| {
-            let ctx = &ctx;
-            async move { (c, create(ctx, p).await) }
-        }))
-        .await;
-        for (c, created) in created {
+        for (c, creation) in creations {
+            let created = creation.await.unwrap_or_else(|e| Created {
+                result: Err(anyhow::anyhow!("creating the container: {e}")),
+                took: Duration::ZERO,
+            });
             self.launch(c, false, 0, created).await;
         }
     }
