@@ -9,6 +9,7 @@ pub mod config;
 pub mod helper;
 pub mod image;
 pub mod logs;
+mod migration_primer;
 mod mounts;
 mod paths;
 pub mod platform;

@@ -49,6 +49,8 @@ impl Runtime {
         sandbox_id: &str,
         cfg: &ContainerConfig,
     ) -> anyhow::Result<ContainerId> {
+        // The container's init moves into its cgroups (see MigrationPrimer).
+        let _primed = self.primer.hold();
         let sb = self.sandbox_paths(sandbox_id)?;
         if cfg.name.is_empty()
             || cfg.name.contains(['/', '\0'])

@@ -24,6 +24,7 @@ pub use sandbox::{Sandbox, SandboxState, SandboxStatus};
 
 use crate::cgroups::{self, Layout};
 use crate::config::RuntimeConfig;
+use crate::migration_primer::MigrationPrimer;
 use crate::paths::SandboxPaths;
 
 pub type SandboxId = String;
@@ -40,6 +41,7 @@ pub struct Runtime {
     /// cache: entries are checked against the disk and rebuilt by scanning.
     homes: Mutex<HashMap<ContainerId, SandboxId>>,
     zygote: zygote::Zygote,
+    primer: MigrationPrimer,
 }
 
 impl Runtime {
@@ -59,6 +61,7 @@ impl Runtime {
             layout: cgroups::detect(),
             homes: Mutex::new(HashMap::new()),
             zygote,
+            primer: MigrationPrimer::new(),
         })
     }
 

@@ -69,6 +69,8 @@ impl Runtime {
     /// the pod cgroup and the supervisor.
     pub fn run_sandbox(&self, cfg: &SandboxConfig) -> anyhow::Result<Sandbox> {
         validate(cfg)?;
+        // Pause and the first containers move into cgroups soon (see MigrationPrimer).
+        let _primed = self.primer.hold();
         let id = new_id();
         let paths = SandboxPaths::new(&self.sandboxes_dir().join(&id));
         std::fs::create_dir_all(&paths.dir)?;
