@@ -44,6 +44,8 @@ had_image=0 had_pause=0 had_chains=0
 podman image exists "$image" && had_image=1
 podman image exists "$pause" && had_pause=1
 iptables -S NETAVARK_FORWARD >/dev/null 2>&1 && had_chains=1
+had_cgroups=0 # podman's pods go under libpod_parent (one per cgroup v1 hierarchy), never removed
+compgen -G '/sys/fs/cgroup/*/libpod_parent' >/dev/null && had_cgroups=1
 
 remove_netavark_chains() {
     # netavark adds these on first use and never removes them; drop them if we caused them.
@@ -75,6 +77,11 @@ cleanup() {
     [ $had_image = 1 ] || podman rmi -f "$image" >/dev/null 2>&1 || true
     [ $had_pause = 1 ] || podman rmi -f "$pause" >/dev/null 2>&1 || true
     [ $had_chains = 1 ] || remove_netavark_chains
+    if [ $had_cgroups = 0 ]; then
+        for d in /sys/fs/cgroup/*/libpod_parent; do
+            [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+        done
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
