@@ -19,17 +19,24 @@ use std::time::Duration;
 /// Shorter than a grace period, so the lock never falls back to its idle state in between.
 const INTERVAL: Duration = Duration::from_millis(4);
 
-#[derive(Clone)]
+/// One per runtime; dropping it ends its thread.
 pub struct MigrationPrimer {
     shared: Arc<Shared>,
 }
 
 struct Shared {
-    /// Makes under way; the thread writes while it is not zero.
-    holds: Mutex<usize>,
+    state: Mutex<State>,
     wake: Condvar,
     /// This process' `cgroup.procs` in one of its hierarchies (None: priming is off).
     procs: Option<PathBuf>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Makes under way; the thread writes while it is not zero.
+    holds: usize,
+    /// The primer was dropped: the thread ends.
+    closed: bool,
 }
 
 /// Keeps the primer writing until dropped.
@@ -44,7 +51,7 @@ impl MigrationPrimer {
 
     fn with_target(procs: Option<PathBuf>) -> Self {
         let shared = Arc::new(Shared {
-            holds: Mutex::new(0),
+            state: Mutex::new(State::default()),
             wake: Condvar::new(),
             procs,
         });
@@ -61,7 +68,7 @@ impl MigrationPrimer {
     }
 
     pub fn hold(&self) -> PrimerHold {
-        *lock(&self.shared.holds) += 1;
+        lock(&self.shared.state).holds += 1;
         self.shared.wake.notify_one();
         PrimerHold {
             shared: self.shared.clone(),
@@ -77,12 +84,19 @@ impl Default for MigrationPrimer {
 
 impl Drop for PrimerHold {
     fn drop(&mut self) {
-        let mut holds = lock(&self.shared.holds);
-        *holds = holds.saturating_sub(1);
+        let mut state = lock(&self.shared.state);
+        state.holds = state.holds.saturating_sub(1);
     }
 }
 
-fn lock(m: &Mutex<usize>) -> std::sync::MutexGuard<'_, usize> {
+impl Drop for MigrationPrimer {
+    fn drop(&mut self) {
+        lock(&self.shared.state).closed = true;
+        self.shared.wake.notify_one();
+    }
+}
+
+fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -91,9 +105,12 @@ fn prime_while_held(s: &Shared) {
     let pid = std::process::id().to_string();
     loop {
         {
-            let mut holds = lock(&s.holds);
-            while *holds == 0 {
-                holds = s.wake.wait(holds).unwrap_or_else(|e| e.into_inner());
+            let mut state = lock(&s.state);
+            while state.holds == 0 && !state.closed {
+                state = s.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            if state.closed {
+                return;
             }
         }
         if let Err(e) = std::fs::write(procs, &pid) {
@@ -174,7 +191,7 @@ mod tests {
             let _hold = primer.hold();
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert_eq!(*lock(&primer.shared.holds), 0);
+        assert_eq!(lock(&primer.shared.state).holds, 0);
         assert_eq!(
             std::fs::read_to_string("/proc/self/cgroup").unwrap(),
             before
