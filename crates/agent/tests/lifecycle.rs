@@ -320,7 +320,16 @@ async fn failed_post_start_hook_reports_and_backs_off() {
     let msg = hook_error.unwrap_or_default();
     assert!(msg.contains("exited with non-zero code"), "{msg}");
     let reasons: Vec<String> = env
-        .events_of("hook-fail")
+        .wait_events(
+            "hook-fail",
+            10,
+            "FailedPostStartHook, Killing, BackOff",
+            |ev| {
+                ["FailedPostStartHook", "Killing", "BackOff"]
+                    .iter()
+                    .all(|r| ev.iter().any(|e| e.reason.as_deref() == Some(*r)))
+            },
+        )
         .await
         .iter()
         .filter_map(|e| e.reason.clone())
@@ -362,7 +371,11 @@ async fn rejections_and_deadlines_read_like_the_kubelet() {
         st.message.as_deref(),
         Some(format!("Pod was rejected: {predicate}").as_str())
     );
-    let events = env.events_of("port-b").await;
+    let events = env
+        .wait_events("port-b", 10, "NodePorts", |ev| {
+            ev.iter().any(|e| e.reason.as_deref() == Some("NodePorts"))
+        })
+        .await;
     let ev = events
         .iter()
         .find(|e| e.reason.as_deref() == Some("NodePorts"))
@@ -389,7 +402,9 @@ async fn rejections_and_deadlines_read_like_the_kubelet() {
         Some("Pod was active on the node longer than the specified deadline")
     );
     let killing = env
-        .events_of("deadline")
+        .wait_events("deadline", 10, "Killing", |ev| {
+            ev.iter().any(|e| e.reason.as_deref() == Some("Killing"))
+        })
         .await
         .into_iter()
         .find(|e| e.reason.as_deref() == Some("Killing"))

@@ -60,7 +60,14 @@ async fn two_containers_share_the_pod_ip_and_report_like_kubernetes() {
     }
     let (_, hn) = exec(&rt, &container_id(&p, "a").unwrap(), &["hostname"]);
     assert_eq!(hn.trim(), "web");
-    let events = env.events_of("web").await;
+    let has = |events: &[k8s_openapi::api::core::v1::Event], r: &str| {
+        events.iter().any(|e| e.reason.as_deref() == Some(r))
+    };
+    let events = env
+        .wait_events("web", 10, "Pulled/Created/Started", |ev| {
+            ["Pulled", "Created", "Started"].iter().all(|r| has(ev, r))
+        })
+        .await;
     let reasons: Vec<String> = events.iter().filter_map(|e| e.reason.clone()).collect();
     for r in ["Pulled", "Created", "Started"] {
         assert!(
@@ -195,7 +202,9 @@ async fn restart_policies_and_phases() {
     env.wait_for("onfailure", 60, "restart", |p| restarts(p, "c") >= 1)
         .await;
     let reasons: Vec<String> = env
-        .events_of("always-crash")
+        .wait_events("always-crash", 10, "BackOff", |ev| {
+            ev.iter().any(|e| e.reason.as_deref() == Some("BackOff"))
+        })
         .await
         .iter()
         .filter_map(|e| e.reason.clone())
@@ -225,7 +234,12 @@ async fn liveness_failure_restarts_and_readiness_gates_ready() {
         restarts(p, "live") >= 1
     })
     .await;
-    let events = env.events_of("probes").await;
+    let events = env
+        .wait_events("probes", 10, "Unhealthy and Killing", |ev| {
+            let killing = ev.iter().any(|e| e.reason.as_deref() == Some("Killing"));
+            killing && ev.iter().any(|e| e.reason.as_deref() == Some("Unhealthy"))
+        })
+        .await;
     assert!(events
         .iter()
         .any(|e| e.reason.as_deref() == Some("Unhealthy")

@@ -212,6 +212,29 @@ impl Env {
             .collect()
     }
 
+    /// Polls the pod's events until `f` holds: the agent records events from a background
+    /// writer, so they can reach the API after the status change that caused them.
+    pub async fn wait_events(
+        &self,
+        pod: &str,
+        secs: u64,
+        what: &str,
+        f: impl Fn(&[Event]) -> bool,
+    ) -> Vec<Event> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let events = self.events_of(pod).await;
+            if f(&events) {
+                return events;
+            }
+            if Instant::now() >= deadline {
+                let reasons: Vec<_> = events.iter().filter_map(|e| e.reason.clone()).collect();
+                panic!("timed out waiting for {what} events of pod {pod}; have {reasons:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Deletes the pod (graceful) and waits for the agent to remove the object.
     pub async fn delete_and_wait(&self, name: &str, secs: u64) {
         let _ = self.pods().delete(name, &DeleteParams::default()).await;
