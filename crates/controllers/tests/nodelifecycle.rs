@@ -190,17 +190,25 @@ async fn silent_node_goes_unknown_is_tainted_and_its_pods_are_evicted() -> anyho
     assert_eq!(ready(&alive_node).0, "True");
     assert!(taint_keys(&alive_node).is_empty());
 
+    // The event follows the delete that caused it.
     let events: Api<Event> = Api::namespaced(client.clone(), "default");
-    let evicted = events
-        .list(&ListParams::default())
-        .await?
-        .items
-        .into_iter()
-        .any(|e| {
-            e.reason.as_deref() == Some("TaintManagerEviction")
-                && e.involved_object.name.as_deref() == Some("impatient")
-        });
-    assert!(evicted, "a TaintManagerEviction event names the pod");
+    wait_for(
+        "a TaintManagerEviction event naming the pod",
+        10,
+        || async {
+            let evicted = events
+                .list(&ListParams::default())
+                .await?
+                .items
+                .into_iter()
+                .any(|e| {
+                    e.reason.as_deref() == Some("TaintManagerEviction")
+                        && e.involved_object.name.as_deref() == Some("impatient")
+                });
+            Ok(evicted.then_some(()))
+        },
+    )
+    .await?;
 
     // The agent comes back: Ready again, taints gone.
     renew_node_lease(&client, "dead").await?;

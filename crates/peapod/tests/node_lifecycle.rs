@@ -67,11 +67,12 @@ spec:
     s.ok(&["exec", "probed", "--", "touch", "/tmp/started"]);
     eventually(20, "started", || (state(&s) == "true false").then_some(()));
     // Readiness over HTTP on a named port: 404 until the page exists.
-    let events = event_reasons(&s, "probed");
-    assert!(
-        events.contains("Unhealthy=Readiness probe failed: HTTP probe failed with statuscode: 404"),
-        "{events}"
-    );
+    eventually(10, "Readiness 404 event", || {
+        let events = event_reasons(&s, "probed");
+        events
+            .contains("Unhealthy=Readiness probe failed: HTTP probe failed with statuscode: 404")
+            .then_some(())
+    });
     s.ok(&["exec", "probed", "--", "sh", "-c", "echo ok > /www/ready"]);
     eventually(20, "ready", || (state(&s) == "true true").then_some(()));
     let ready = s.ok(&["get", "pod", "probed", "--no-headers"]);

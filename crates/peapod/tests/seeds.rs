@@ -283,16 +283,16 @@ spec:
             .unwrap_or(0);
         (r >= 1).then_some(())
     });
-    let events = s.ok(&[
-        "get",
-        "events",
-        "--field-selector",
-        "involvedObject.name=liveness-exec",
-    ]);
-    assert!(
-        events.contains("Unhealthy") && events.contains("Liveness probe failed"),
-        "{events}"
-    );
+    // Events are written after the status that caused them: wait for them too.
+    eventually(10, "Unhealthy event", || {
+        let events = s.ok(&[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=liveness-exec",
+        ]);
+        (events.contains("Unhealthy") && events.contains("Liveness probe failed")).then_some(())
+    });
     let desc = s.ok(&["describe", "pod", "liveness-exec"]);
     assert!(
         desc.contains("Killing") || desc.contains("Unhealthy"),
