@@ -9,15 +9,21 @@
 //! process's pid into the cgroup it already is in every few milliseconds: a migration that
 //! moves nothing but takes the lock, so the wait starts as early as possible, off the
 //! critical path, and the lock stays writer-ready until a grace period after the last make.
+//! It goes on for a short while after the last hold ends, so the gap between a sandbox and
+//! its containers (the pod network is set up in between) does not let the lock go idle.
 //! Meanwhile readers of the lock (fork, exit) take their slower path, as with the kernel's
 //! `favordynmods` cgroup option, for that window only.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Shorter than a grace period, so the lock never falls back to its idle state in between.
 const INTERVAL: Duration = Duration::from_millis(4);
+
+/// How long priming goes on after the last hold ends: longer than setting up a pod's
+/// network, short enough that an idle node soon writes nothing.
+const LINGER: Duration = Duration::from_millis(25);
 
 /// One per runtime; dropping it ends its thread.
 pub struct MigrationPrimer {
@@ -37,6 +43,14 @@ struct State {
     holds: usize,
     /// The primer was dropped: the thread ends.
     closed: bool,
+    /// With no holds left, the thread still writes until then.
+    linger_until: Option<Instant>,
+}
+
+impl State {
+    fn priming(&self, now: Instant) -> bool {
+        self.holds > 0 || self.linger_until.is_some_and(|t| now < t)
+    }
 }
 
 /// Keeps the primer writing until dropped.
@@ -86,6 +100,9 @@ impl Drop for PrimerHold {
     fn drop(&mut self) {
         let mut state = lock(&self.shared.state);
         state.holds = state.holds.saturating_sub(1);
+        if state.holds == 0 {
+            state.linger_until = Some(Instant::now() + LINGER);
+        }
     }
 }
 
@@ -106,7 +123,7 @@ fn prime_while_held(s: &Shared) {
     loop {
         {
             let mut state = lock(&s.state);
-            while state.holds == 0 && !state.closed {
+            while !state.priming(Instant::now()) && !state.closed {
                 state = s.wake.wait(state).unwrap_or_else(|e| e.into_inner());
             }
             if state.closed {
@@ -177,6 +194,19 @@ mod tests {
             ))
         );
         assert_eq!(own_procs_in(HYBRID, |_| false), None);
+    }
+
+    #[test]
+    fn priming_lingers_after_the_last_hold() {
+        let now = Instant::now();
+        let mut st = State::default();
+        assert!(!st.priming(now));
+        st.holds = 1;
+        assert!(st.priming(now));
+        st.holds = 0;
+        st.linger_until = Some(now + LINGER);
+        assert!(st.priming(now));
+        assert!(!st.priming(now + LINGER));
     }
 
     /// On this machine: holding makes the thread write (the process stays where it was).

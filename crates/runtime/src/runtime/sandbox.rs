@@ -69,8 +69,6 @@ impl Runtime {
     /// the pod cgroup and the supervisor.
     pub fn run_sandbox(&self, cfg: &SandboxConfig) -> anyhow::Result<Sandbox> {
         validate(cfg)?;
-        // Pause and the first containers move into cgroups soon (see MigrationPrimer).
-        let _primed = self.primer.hold();
         let id = new_id();
         let paths = SandboxPaths::new(&self.sandboxes_dir().join(&id));
         std::fs::create_dir_all(&paths.dir)?;
@@ -93,6 +91,12 @@ impl Runtime {
     ) -> anyhow::Result<Sandbox> {
         let t = std::time::Instant::now();
         write_json_atomic(&paths.config(), cfg)?;
+        // The pod cgroup first, then priming (see MigrationPrimer): a primer write waiting out
+        // its grace period holds the cgroup mutex, which a mkdir in cgroupfs needs too. The
+        // grace period then passes while the files, supervisor and network are made.
+        let cgroup = self.pod_cgroup(id);
+        cgroups::create_pod(self.layout, &cgroup, &cfg.resources)?;
+        let _primed = self.primer.hold();
         let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
         std::fs::write(paths.hosts(), hosts_file(cfg, &[], &host_hosts))?;
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
@@ -110,8 +114,6 @@ impl Runtime {
             mounts::mount_tmpfs(&paths.shm(), "mode=1777,size=67108864")?;
         }
         volumes::prepare(&paths.dir, &cfg.volumes)?;
-        let cgroup = self.pod_cgroup(id);
-        cgroups::create_pod(self.layout, &cgroup, &cfg.resources)?;
         let files_done = t.elapsed();
         let pause_pid = self.spawn_supervisor(paths)?;
         self.move_pause_to_pod_cgroup(&cgroup, pause_pid);
