@@ -130,7 +130,12 @@ fn prime_while_held(s: &Shared) {
                 return;
             }
         }
-        if let Err(e) = std::fs::write(procs, &pid) {
+        let t = Instant::now();
+        let written = std::fs::write(procs, &pid);
+        if t.elapsed() > Duration::from_millis(1) {
+            tracing::debug!("cgroup migration primer: a write took {:?}", t.elapsed());
+        }
+        if let Err(e) = written {
             // Nothing depends on it: without it, migrations are only slower.
             tracing::debug!("cgroup migration primer stops: {}: {e}", procs.display());
             return;
