@@ -1,16 +1,20 @@
 //! Keeps cgroup task migrations quick while sandboxes and containers are being made.
 //!
 //! Moving a task into a cgroup takes the kernel's cgroup threadgroup lock for writing; the
-//! first writer after an idle spell waits a whole RCU grace period (10–12 ms on our test
-//! VMs) before it may go on, while writers that follow within a grace period of the last
-//! one do not wait. Making a pod moves several tasks (the pause process, each container's
-//! init), and the first of them would wait its grace period on the pod's critical path.
-//! While the runtime makes a sandbox or a container, a thread of ours re-writes this
-//! process's pid into the cgroup it already is in every few milliseconds: a migration that
-//! moves nothing but takes the lock, so the wait starts as early as possible, off the
-//! critical path, and the lock stays writer-ready until a grace period after the last make.
-//! It goes on for a short while after the last hold ends, so the gap between a sandbox and
-//! its containers (the pod network is set up in between) does not let the lock go idle.
+//! first writer after an idle spell waits a whole RCU grace period (3–21 ms, median ~10 ms,
+//! on our test VMs) before it may go on, while writers that follow within a grace period of
+//! the last one do not wait. Making a pod moves several tasks (the pause process, each
+//! container's init), and the first of them would wait its grace period on the pod's
+//! critical path. While the runtime makes a sandbox or a container, a thread of ours
+//! re-writes this process's pid into the cgroup it already is in every few milliseconds: a
+//! migration that moves nothing but takes the lock, so the wait starts as early as
+//! possible, off the critical path, and the lock stays writer-ready until a grace period
+//! after the last make. Priming goes on for a short while after the last hold ends, so the
+//! steps between a sandbox and its first container do not let the lock go idle.
+//!
+//! A priming write waiting out its grace period holds the kernel's cgroup mutex, which
+//! every mkdir and rmdir in cgroupfs takes too: make the cgroups a make needs before
+//! holding, or they wait for the grace period instead of the migration.
 //! Meanwhile readers of the lock (fork, exit) take their slower path, as with the kernel's
 //! `favordynmods` cgroup option, for that window only.
 
