@@ -23,6 +23,46 @@ fn id_of(v: Option<i64>) -> Result<Option<u32>, String> {
         .transpose()
 }
 
+/// The mount's path inside its volume, checked as the kubelet checks it before creating the
+/// container: `subPathExpr` expands from the container's env (a variable that is undefined
+/// or empty is an error), and the result may be neither absolute nor climb out with `..`.
+fn sub_path(
+    m: &k8s_openapi::api::core::v1::VolumeMount,
+    env: &Env,
+) -> Result<Option<String>, String> {
+    let sub = match (&m.sub_path, &m.sub_path_expr) {
+        (Some(p), _) if !p.is_empty() => p.clone(),
+        (_, Some(e)) if !e.is_empty() => {
+            let missing = std::cell::RefCell::new(std::collections::BTreeSet::new());
+            let expanded = peapod_admission::expand_vars(e, |name| match env.get(name) {
+                Some(v) if !v.is_empty() => Some(v),
+                _ => {
+                    missing.borrow_mut().insert(name.to_string());
+                    Some(String::new())
+                }
+            });
+            let missing = missing.into_inner();
+            if !missing.is_empty() {
+                let names: Vec<String> = missing.into_iter().collect();
+                return Err(format!("missing value for {}", names.join(", ")));
+            }
+            expanded
+        }
+        _ => return Ok(None),
+    };
+    if sub.starts_with('/') {
+        return Err(format!(
+            "error SubPath `{sub}` must not be an absolute path"
+        ));
+    }
+    if sub.split('/').any(|part| part == "..") {
+        return Err(format!(
+            "unable to provision SubPath `{sub}`: must not contain '..'"
+        ));
+    }
+    Ok(Some(sub))
+}
+
 pub fn container_config(i: &ContainerInputs<'_>) -> Result<ContainerConfig, String> {
     let c = i.container;
     let pod_sc = i.spec.security_context.clone().unwrap_or_default();
@@ -52,11 +92,7 @@ pub fn container_config(i: &ContainerInputs<'_>) -> Result<ContainerConfig, Stri
     cfg.env = i.env.to_list();
     cfg.working_dir = c.working_dir.clone().filter(|w| !w.is_empty());
     for m in c.volume_mounts.iter().flatten() {
-        let sub = match (&m.sub_path, &m.sub_path_expr) {
-            (Some(p), _) if !p.is_empty() => Some(p.clone()),
-            (_, Some(e)) if !e.is_empty() => Some(i.env.expand(e)),
-            _ => None,
-        };
+        let sub = sub_path(m, i.env)?;
         cfg.mounts.push(VolumeMount {
             volume: m.name.clone(),
             container_path: m.mount_path.clone(),
@@ -95,4 +131,48 @@ pub fn container_config(i: &ContainerInputs<'_>) -> Result<ContainerConfig, Stri
     };
     cfg.restart_count = i.restart_count;
     Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::VolumeMount as Mount;
+
+    fn mount(sub: Option<&str>, expr: Option<&str>) -> Mount {
+        Mount {
+            name: "v".into(),
+            mount_path: "/m".into(),
+            sub_path: sub.map(String::from),
+            sub_path_expr: expr.map(String::from),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn sub_paths_are_checked_as_the_kubelet_does() {
+        let mut env = Env::default();
+        env.set("POD", "web-0".into());
+        env.set("EMPTY", String::new());
+        assert_eq!(sub_path(&mount(None, None), &env), Ok(None));
+        assert_eq!(
+            sub_path(&mount(None, Some("logs/$(POD)")), &env),
+            Ok(Some("logs/web-0".into()))
+        );
+        assert_eq!(
+            sub_path(&mount(None, Some("$(NOPE)/$(EMPTY)/$(POD)")), &env),
+            Err("missing value for EMPTY, NOPE".into())
+        );
+        assert_eq!(
+            sub_path(&mount(Some("/etc"), None), &env),
+            Err("error SubPath `/etc` must not be an absolute path".into())
+        );
+        assert_eq!(
+            sub_path(&mount(None, Some("a/../../$(POD)")), &env),
+            Err("unable to provision SubPath `a/../../web-0`: must not contain '..'".into())
+        );
+        assert_eq!(
+            sub_path(&mount(Some("a..b/c"), None), &env),
+            Ok(Some("a..b/c".into()))
+        );
+    }
 }

@@ -114,11 +114,34 @@ pub struct EnvInputs<'a> {
     pub service_env: &'a [(String, String)],
 }
 
-/// A C identifier-ish env name as Kubernetes accepts it (`[-._a-zA-Z][-._a-zA-Z0-9]*`).
+/// An environment variable name as Kubernetes accepts it since relaxed validation (GA in
+/// 1.34): any printable ASCII but `=`, so ConfigMap keys such as `data-1` or `1st` qualify.
 fn valid_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || matches!(c, '-' | '.' | '_'))
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| (0x20..=0x7e).contains(&b) && b != b'=')
+}
+
+/// Keys of one `envFrom` source that could not become variables, for the kubelet's
+/// `InvalidEnvironmentVariableNames` warning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkippedKeys {
+    /// `configMap` or `secret`, as the kubelet's message words it.
+    pub source_kind: &'static str,
+    pub source_name: String,
+    pub keys: Vec<String>,
+}
+
+impl SkippedKeys {
+    pub fn message(&self, namespace: &str) -> String {
+        format!(
+            "Keys [{}] from the EnvFrom {} {namespace}/{} were skipped since they are considered invalid environment variable names.",
+            self.keys.join(", "),
+            self.source_kind,
+            self.source_name
+        )
+    }
 }
 
 /// The pod as JSON with the IPs the agent knows (they may not be in the API object yet).
@@ -153,13 +176,19 @@ pub async fn container_env(
     sources: &mut Sources<'_>,
     inputs: &EnvInputs<'_>,
     container: &Container,
-) -> Result<Env, String> {
+) -> Result<(Env, Vec<SkippedKeys>), String> {
     let mut env = Env::default();
+    let mut skipped = Vec::new();
     for (k, v) in inputs.service_env {
         env.set(k, v.clone());
     }
     for from in container.env_from.iter().flatten() {
         let prefix = from.prefix.clone().unwrap_or_default();
+        let (source_kind, source_name) = match (&from.config_map_ref, &from.secret_ref) {
+            (Some(r), _) => ("configMap", r.name.clone()),
+            (None, Some(r)) => ("secret", r.name.clone()),
+            (None, None) => continue,
+        };
         let data = if let Some(r) = &from.config_map_ref {
             let name = r.name.as_str();
             match sources.config_map(name).await? {
@@ -177,12 +206,22 @@ pub async fn container_env(
         } else {
             continue;
         };
+        let mut invalid = Vec::new();
         for (k, v) in data {
             let name = format!("{prefix}{k}");
-            // Invalid names are skipped, as the kubelet does (it reports them in an event).
             if valid_env_name(&name) {
                 env.set(&name, v);
+            } else {
+                invalid.push(name);
             }
+        }
+        if !invalid.is_empty() {
+            invalid.sort();
+            skipped.push(SkippedKeys {
+                source_kind,
+                source_name,
+                keys: invalid,
+            });
         }
     }
     let pod_value = pod_json(inputs);
@@ -244,7 +283,7 @@ pub async fn container_env(
         };
         env.set(&var.name, value);
     }
-    Ok(env)
+    Ok((env, skipped))
 }
 
 #[cfg(test)]
@@ -262,10 +301,33 @@ mod tests {
     }
 
     #[test]
-    fn env_names() {
-        assert!(valid_env_name("CONFIG_a.b-1"));
-        assert!(!valid_env_name("1A"));
-        assert!(!valid_env_name("A B"));
-        assert!(!valid_env_name(""));
+    fn env_names_are_relaxed() {
+        for ok in [
+            "CONFIG_a.b-1",
+            "data-1",
+            "p-data-1",
+            "1A",
+            "A B",
+            ".",
+            "a:b",
+        ] {
+            assert!(valid_env_name(ok), "{ok}");
+        }
+        for bad in ["", "A=B", "tab\there", "caf\u{e9}"] {
+            assert!(!valid_env_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn skipped_keys_are_worded_as_the_kubelet_does() {
+        let s = SkippedKeys {
+            source_kind: "configMap",
+            source_name: "cm".into(),
+            keys: vec!["a=b".into(), "c=d".into()],
+        };
+        assert_eq!(
+            s.message("ns"),
+            "Keys [a=b, c=d] from the EnvFrom configMap ns/cm were skipped since they are considered invalid environment variable names."
+        );
     }
 }

@@ -75,6 +75,68 @@ async fn ensure_default_service_account(state: &SharedState, ns: &str) {
     }
 }
 
+/// The `kubernetes` Service in `default`, through which in-cluster clients find the API
+/// server (`KUBERNETES_SERVICE_HOST`), and its Endpoints listing this server. The Service is
+/// made once and left alone afterwards (as upstream); the Endpoints follow this server's
+/// address at every start.
+pub async fn ensure_kubernetes_service(
+    state: &SharedState,
+    cluster_ip: std::net::Ipv4Addr,
+    advertise: std::net::IpAddr,
+    port: u16,
+) {
+    let svc = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+                     "labels": {"component": "apiserver", "provider": "kubernetes"}},
+        "spec": {
+            "type": "ClusterIP",
+            "clusterIP": cluster_ip.to_string(),
+            "clusterIPs": [cluster_ip.to_string()],
+            "ipFamilies": ["IPv4"],
+            "ipFamilyPolicy": "SingleStack",
+            "sessionAffinity": "None",
+            "ports": [{"name": "https", "protocol": "TCP", "port": 443, "targetPort": port}],
+        },
+    });
+    create_if_missing(state, res("services"), svc).await;
+    let endpoints = json!({
+        "apiVersion": "v1", "kind": "Endpoints",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+                     "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+        "subsets": [{
+            "addresses": [{"ip": advertise.to_string()}],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+        }],
+    });
+    let ep = res("endpoints");
+    match state.objects.get(ep, Some("default"), "kubernetes").await {
+        Ok(Some((current, rev))) => {
+            if current.get("subsets") != endpoints.get("subsets") {
+                let mut updated = current.clone();
+                updated["subsets"] = endpoints["subsets"].clone();
+                if let Err(e) = state
+                    .objects
+                    .update(ep, Some("default"), "kubernetes", rev, &updated)
+                    .await
+                {
+                    tracing::warn!(error = %e.message, "update the kubernetes Endpoints");
+                }
+            }
+        }
+        Ok(None) => create_if_missing(state, ep, endpoints).await,
+        Err(e) => tracing::warn!(error = %e.message, "read the kubernetes Endpoints"),
+    }
+}
+
+async fn create_if_missing(state: &SharedState, res: &'static ResourceInfo, obj: Value) {
+    match crate::handlers::create_internal(state, res, Some("default"), obj).await {
+        Ok(_) => {}
+        Err(e) if e.code == 409 => {}
+        Err(e) => tracing::warn!(resource = res.plural, error = %e.message, "create kubernetes"),
+    }
+}
+
 /// Watches namespaces: new ones get a default ServiceAccount, deleted ones are emptied.
 pub fn spawn_namespace_lifecycle(state: SharedState) {
     tokio::spawn(async move {

@@ -167,21 +167,99 @@ impl ApiError {
         Self::new(503, "ServiceUnavailable", message)
     }
 
+    /// The `Status` body, keys in kube-apiserver's order (clients that compare bodies as
+    /// text see the same bytes).
     pub fn to_status(&self) -> Value {
-        let mut s = json!({
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        });
-        if let Some(d) = &self.details {
-            s["details"] = d.clone();
+        let mut s = serde_json::Map::new();
+        s.insert("kind".into(), json!("Status"));
+        s.insert("apiVersion".into(), json!("v1"));
+        s.insert("metadata".into(), json!({}));
+        s.insert("status".into(), json!("Failure"));
+        if !self.message.is_empty() {
+            s.insert("message".into(), json!(self.message));
         }
-        s
+        if !self.reason.is_empty() {
+            s.insert("reason".into(), json!(self.reason));
+        }
+        if let Some(d) = &self.details {
+            s.insert("details".into(), ordered_details(d));
+        }
+        s.insert("code".into(), json!(self.code));
+        Value::Object(s)
     }
+}
+
+/// A success `Status` (deletions that complete at once, evictions, bindings).
+pub fn success_status(details: Option<Value>, code: Option<u16>) -> Value {
+    let mut s = serde_json::Map::new();
+    s.insert("kind".into(), json!("Status"));
+    s.insert("apiVersion".into(), json!("v1"));
+    s.insert("metadata".into(), json!({}));
+    s.insert("status".into(), json!("Success"));
+    if let Some(d) = &details {
+        s.insert("details".into(), ordered_details(d));
+    }
+    if let Some(code) = code {
+        s.insert("code".into(), json!(code));
+    }
+    Value::Object(s)
+}
+
+/// `StatusDetails` with its keys in Go's field order (name, group, kind, uid, causes,
+/// retryAfterSeconds), each cause as reason, message, field; empty values left out as
+/// `omitempty` does.
+fn ordered_details(d: &Value) -> Value {
+    const KEYS: [&str; 6] = [
+        "name",
+        "group",
+        "kind",
+        "uid",
+        "causes",
+        "retryAfterSeconds",
+    ];
+    let Some(obj) = d.as_object() else {
+        return d.clone();
+    };
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Number(n) => n.as_i64() == Some(0),
+        _ => false,
+    };
+    let mut out = serde_json::Map::new();
+    for key in KEYS
+        .iter()
+        .copied()
+        .chain(obj.keys().map(String::as_str).filter(|k| !KEYS.contains(k)))
+    {
+        let Some(v) = obj.get(key).filter(|v| !empty(v)) else {
+            continue;
+        };
+        let v = if key == "causes" {
+            Value::Array(
+                v.as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(ordered_cause)
+                    .collect(),
+            )
+        } else {
+            v.clone()
+        };
+        out.insert(key.to_string(), v);
+    }
+    Value::Object(out)
+}
+
+fn ordered_cause(c: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for key in ["reason", "message", "field"] {
+        if let Some(v) = c.get(key).filter(|v| v.as_str() != Some("")) {
+            out.insert(key.to_string(), v.clone());
+        }
+    }
+    Value::Object(out)
 }
 
 fn details(res: &ResourceInfo, name: &str) -> Value {

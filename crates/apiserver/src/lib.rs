@@ -51,7 +51,14 @@ pub struct ServerConfig {
     pub port: u16,
     /// Revisions of watch history kept before compaction (None: the store's default).
     pub store_history: Option<i64>,
+    /// The `kubernetes` Service's cluster IP: the first address of the service CIDR.
+    pub kubernetes_service_ip: Ipv4Addr,
+    /// The address the `kubernetes` Endpoints list for this server.
+    pub advertise_address: IpAddr,
 }
+
+/// The first address of k3s's default service CIDR (10.43.0.0/16).
+pub const DEFAULT_KUBERNETES_SERVICE_IP: Ipv4Addr = Ipv4Addr::new(10, 43, 0, 1);
 
 impl ServerConfig {
     /// A server on 127.0.0.1 with an ephemeral port, as tests use.
@@ -61,6 +68,8 @@ impl ServerConfig {
             bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             store_history: None,
+            kubernetes_service_ip: DEFAULT_KUBERNETES_SERVICE_IP,
+            advertise_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
         }
     }
 }
@@ -161,6 +170,13 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
         pki: Arc::new(pki),
     });
     bootstrap::ensure_system_namespaces(&state).await?;
+    bootstrap::ensure_kubernetes_service(
+        &state,
+        cfg.kubernetes_service_ip,
+        cfg.advertise_address,
+        addr.port(),
+    )
+    .await;
     bootstrap::spawn_namespace_lifecycle(state.clone());
 
     let app = Router::new()

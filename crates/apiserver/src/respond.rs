@@ -13,7 +13,12 @@ pub fn json(code: StatusCode, v: &Value) -> Response {
     )
 }
 
-pub fn json_bytes(code: StatusCode, body: Vec<u8>, content_type: &str) -> Response {
+pub fn json_bytes(code: StatusCode, mut body: Vec<u8>, content_type: &str) -> Response {
+    // Go's json.Encoder ends every document with a newline; clients that compare bodies as
+    // text expect it.
+    if content_type.starts_with("application/json") && body.last() != Some(&b'\n') {
+        body.push(b'\n');
+    }
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = code;
     if let Ok(v) = content_type.parse() {

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
+
 use crate::node_flags::NodeFlags;
 
 #[derive(clap::Args)]
@@ -25,11 +27,24 @@ pub struct ServerArgs {
     /// Size of each node's pod CIDR.
     #[arg(long, default_value_t = 24)]
     pub node_cidr_mask: u8,
+    /// Range of Service cluster IPs; its first address is the `kubernetes` Service's.
+    #[arg(long, default_value = "10.43.0.0/16")]
+    pub service_cidr: peapod_network::Ipv4Cidr,
     #[command(flatten)]
     pub node: NodeFlags,
     /// Revisions of watch history to keep (tests use a small value to exercise 410 Gone).
     #[arg(long, hide = true)]
     pub store_history: Option<i64>,
+}
+
+/// The address other machines reach this server at: the bind address when it is a real
+/// one, else the host's primary address (as k3s advertises the node IP).
+fn advertise_address(bind: std::net::IpAddr) -> std::net::IpAddr {
+    if bind.is_unspecified() || bind.is_loopback() {
+        crate::node_flags::primary_ip()
+    } else {
+        bind
+    }
 }
 
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
@@ -43,6 +58,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
             bind_address: args.bind_address,
             port: args.port,
             store_history: args.store_history,
+            kubernetes_service_ip: args
+                .service_cidr
+                .nth(1)
+                .context("--service-cidr has no first address")?,
+            advertise_address: advertise_address(args.bind_address),
         })
         .await?;
         let client = crate::client::from_kubeconfig(&server.kubeconfig).await?;

@@ -6,6 +6,7 @@
 
 pub mod cgroups;
 pub mod config;
+mod errors;
 pub mod helper;
 pub mod image;
 pub mod logs;
@@ -22,6 +23,7 @@ mod supervisor;
 pub mod volumes;
 
 pub use config::*;
+pub use errors::ContainerConfigError;
 pub use runtime::{
     AttachOptions, AttachSession, ContainerId, ExecOptions, ExecOutput, ExecSession,
     RecoveryReport, Runtime, Sandbox, SandboxId, SandboxState, SandboxStatus,

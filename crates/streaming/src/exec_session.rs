@@ -133,8 +133,17 @@ async fn pump(
     let ending = loop {
         tokio::select! {
             result = &mut wait => break Ending::Exited(result),
-            message = incoming.next() => match message {
-                Some(Ok(Message::Binary(data))) => match channel::decode(protocol, data) {
+            message = incoming.next() => {
+                // Clients may send stdin in TEXT frames (the Python client sends `str` that
+                // way); kube-apiserver reads both kinds alike.
+                let data: Bytes = match message {
+                    Some(Ok(Message::Binary(data))) => data,
+                    Some(Ok(Message::Text(text))) => text.into(),
+                    // Pings are answered by the WebSocket layer on the next read.
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break Ending::ClientGone,
+                    Some(Ok(_)) => continue,
+                };
+                match channel::decode(protocol, data) {
                     Ok(ClientMessage::Stdin(bytes)) => {
                         if let Some(tx) = &stdin_tx {
                             if tx.send(StdinEvent::Data(bytes)).await.is_err() {
@@ -154,11 +163,8 @@ async fn pump(
                     }
                     Ok(ClientMessage::Ignored) => {}
                     Err(err) => tracing::debug!(%err, "ignoring malformed client message"),
-                },
-                // Pings are answered by the WebSocket layer on the next read; nothing else matters.
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break Ending::ClientGone,
-                Some(Ok(_)) => {}
-            },
+                }
+            }
         }
     };
 

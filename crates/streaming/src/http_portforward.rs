@@ -1,5 +1,6 @@
-//! `portforward`: SPDY/3.1 tunnelled in a WebSocket (kubectl ≥ 1.30), or raw SPDY after an
-//! HTTP `Upgrade: SPDY/3.1` (kubectl's fallback).
+//! `portforward`: SPDY/3.1 tunnelled in a WebSocket (kubectl ≥ 1.30), the WebSocket channel
+//! protocol (`v4.channel.k8s.io`, the Python client's; see `ws_portforward`), or raw SPDY
+//! after an HTTP `Upgrade: SPDY/3.1` (kubectl's fallback).
 
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ use crate::backend::StreamingBackend;
 use crate::error::StreamError;
 use crate::netns::connect_in_netns;
 use crate::portforward::{self, Dialer};
+use crate::query::Query;
+use crate::ws_portforward::{self, CHANNEL_PROTOCOL};
 
 pub const WEBSOCKET_PROTOCOL: &str = "SPDY/3.1+portforward.k8s.io";
 const SPDY_UPGRADE: &str = "SPDY/3.1";
@@ -59,17 +62,31 @@ fn header_value(headers: &HeaderMap, name: header::HeaderName) -> String {
 
 async fn websocket(request: Request, dial: Dialer, pod: String) -> Response {
     let (mut parts, _) = request.into_parts();
+    let offered = parts.headers.contains_key(header::SEC_WEBSOCKET_PROTOCOL);
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
-        Ok(upgrade) => upgrade.protocols([WEBSOCKET_PROTOCOL]),
+        Ok(upgrade) => upgrade.protocols([WEBSOCKET_PROTOCOL, CHANNEL_PROTOCOL]),
         Err(rejection) => return rejection.into_response(),
     };
-    if upgrade.selected_protocol().is_none() {
-        return StreamError::BadRequest(format!(
-            "unable to upgrade connection: port-forward needs WebSocket subprotocol {WEBSOCKET_PROTOCOL}"
-        ))
-        .into_response();
+    let tunnel = match upgrade.selected_protocol() {
+        Some(p) => p.as_bytes() == WEBSOCKET_PROTOCOL.as_bytes(),
+        // No subprotocol at all is the channel protocol, as the kubelet treats it.
+        None if !offered => false,
+        None => {
+            return StreamError::BadRequest(format!(
+                "unable to upgrade connection: port-forward needs WebSocket subprotocol \
+                 {WEBSOCKET_PROTOCOL} or {CHANNEL_PROTOCOL}"
+            ))
+            .into_response()
+        }
+    };
+    if tunnel {
+        return upgrade.on_upgrade(move |socket| tunnel_over_websocket(socket, dial, pod));
     }
-    upgrade.on_upgrade(move |socket| tunnel_over_websocket(socket, dial, pod))
+    let ports = match ws_portforward::ports(&Query::parse(parts.uri.query())) {
+        Ok(ports) => ports,
+        Err(err) => return err.into_response(),
+    };
+    upgrade.on_upgrade(move |socket| ws_portforward::serve(socket, ports, dial, pod))
 }
 
 /// Carry the SPDY byte stream in binary WebSocket messages, both ways.

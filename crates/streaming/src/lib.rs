@@ -28,6 +28,7 @@ mod server;
 pub mod spdy;
 mod status;
 mod tls;
+mod ws_portforward;
 
 pub use backend::{
     BoxedReader, BoxedWriter, ContainerRef, LogSource, Process, ProcessControl, StdioSpec,

@@ -221,7 +221,15 @@ pub fn build_status(view: &PodView<'_>) -> PodStatus {
     let init_statuses: Vec<ContainerStatus> = view
         .init
         .iter()
-        .map(|cv| api_status(cv, "PodInitializing"))
+        .map(|cv| {
+            let mut s = api_status(cv, "PodInitializing");
+            // A regular init container that completed counts as ready, as the kubelet
+            // reports it (its job is done); a sidecar is ready by its probe.
+            if !cv.sidecar && init_done(cv) {
+                s.ready = true;
+            }
+            s
+        })
         .collect();
     let statuses: Vec<ContainerStatus> = view
         .containers

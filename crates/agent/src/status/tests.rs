@@ -305,3 +305,20 @@ fn terminal_decision_wins() {
     // Rejected before any container existed: no container statuses to hide the reason.
     assert_eq!(s.container_statuses, None);
 }
+
+#[test]
+fn completed_init_container_is_ready_and_failed_one_is_not() {
+    let p = pod("Always", &["ok", "bad"], &["app"]);
+    let s = build_status(&view(
+        &p,
+        vec![
+            cv("ok", Some(rt("1", RtState::Exited, Some(0), 0))),
+            cv("bad", Some(rt("2", RtState::Exited, Some(1), 0))),
+        ],
+        vec![cv("app", None)],
+    ));
+    let inits = s.init_container_statuses.as_ref().unwrap();
+    assert!(inits[0].ready, "a completed init container is ready");
+    assert_eq!(inits[0].started, Some(false));
+    assert!(!inits[1].ready, "a failed init container is not");
+}

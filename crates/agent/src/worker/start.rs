@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use k8s_openapi::api::core::v1::Container;
-use peapod_runtime::{ContainerConfig, ContainerStatus as RtStatus};
+use peapod_runtime::{ContainerConfig, ContainerConfigError, ContainerStatus as RtStatus};
 
 use super::restarts::process_exec_failed;
 use super::{Instances, PodWorker};
@@ -154,7 +154,17 @@ impl PodWorker {
             service_env: &[],
         };
         let env = match container_env(&mut sources, &inputs, c).await {
-            Ok(e) => e,
+            Ok((env, skipped)) => {
+                for s in skipped {
+                    self.ctx.events.pod(
+                        &pod,
+                        EventType::Warning,
+                        "InvalidEnvironmentVariableNames",
+                        s.message(&ns),
+                    );
+                }
+                env
+            }
             Err(msg) => {
                 self.config_error(c, init, msg);
                 return None;
@@ -208,6 +218,14 @@ impl PodWorker {
                 );
                 if process_exec_failed(&msg) {
                     self.run_failed(c, None, restart, msg);
+                } else if let Some(config) = e.downcast_ref::<ContainerConfigError>() {
+                    // What the pod asked for cannot be set up: retried at the create pace,
+                    // reported as the kubelet reports configuration failures.
+                    self.create_failed.insert(c.name.clone(), Utc::now());
+                    self.waiting.insert(
+                        c.name.clone(),
+                        Waiting::new("CreateContainerConfigError", Some(config.to_string())),
+                    );
                 } else {
                     self.create_failed.insert(c.name.clone(), Utc::now());
                     self.waiting.insert(

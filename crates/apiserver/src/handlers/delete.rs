@@ -20,6 +20,9 @@ pub struct DeleteOptions {
     pub precondition_uid: Option<String>,
     pub precondition_rv: Option<String>,
     pub dry_run: bool,
+    /// The deprecated `orphanDependents`, as sent (only an explicit `false` changes the
+    /// answer: 202 while the deletion is still in progress).
+    pub orphan_dependents: Option<bool>,
 }
 
 impl DeleteOptions {
@@ -34,6 +37,9 @@ impl DeleteOptions {
         if q.flag("orphanDependents") {
             o.propagation = Some("Orphan".into());
         }
+        if let Some(v) = q.get("orphanDependents") {
+            o.orphan_dependents = Some(matches!(v, "true" | "1" | "t" | "T" | "TRUE" | "True"));
+        }
         if !bytes.is_empty() {
             let v = body::decode(&ctx.content_type, bytes)?;
             if let Some(g) = v.get("gracePeriodSeconds").and_then(Value::as_i64) {
@@ -42,8 +48,11 @@ impl DeleteOptions {
             if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
                 o.propagation = Some(p.to_string());
             }
-            if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) {
-                o.propagation = Some("Orphan".into());
+            if let Some(orphan) = v.get("orphanDependents").and_then(Value::as_bool) {
+                o.orphan_dependents = Some(orphan);
+                if orphan {
+                    o.propagation = Some("Orphan".into());
+                }
             }
             if let Some(p) = v.get("preconditions") {
                 o.precondition_uid = p.get("uid").and_then(Value::as_str).map(String::from);
@@ -80,18 +89,53 @@ pub async fn delete(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     let name = rr.name.as_deref().unwrap_or_default();
     let (obj, gone) =
         delete_object(ctx.state, rr.res, rr.namespace.as_deref(), name, &opts).await?;
-    if !gone || rr.res.gvk.kind == "Pod" {
+    if !gone {
+        // Still being deleted (grace period, finalizers): the object as it now is.
+        let code = if opts.orphan_dependents == Some(false) {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        };
+        return Ok(respond::json(code, &obj));
+    }
+    if returns_deleted_object(rr.res) {
         return Ok(respond::json(StatusCode::OK, &obj));
     }
-    let mut details =
-        json!({"name": name, "kind": rr.res.plural, "uid": object::uid(&obj).unwrap_or("")});
-    if !rr.res.gvk.group.is_empty() {
-        details["group"] = json!(rr.res.gvk.group);
-    }
+    let mut details = serde_json::Map::new();
+    details.insert("name".into(), json!(name));
+    details.insert("group".into(), json!(rr.res.gvk.group));
+    details.insert("kind".into(), json!(rr.res.plural));
+    details.insert("uid".into(), json!(object::uid(&obj).unwrap_or("")));
     Ok(respond::json(
         StatusCode::OK,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+        &crate::errors::success_status(Some(Value::Object(details)), None),
     ))
+}
+
+/// The kinds whose deletion answers with the deleted object rather than a `Status`, as
+/// their kube-apiserver storage does (`ReturnDeletedObject`); typed clients parse the answer
+/// as that kind. Every other kind answers a success `Status` naming what was deleted.
+fn returns_deleted_object(res: &ResourceInfo) -> bool {
+    const KINDS: &[(&str, &str)] = &[
+        ("", "pods"),
+        ("", "services"),
+        ("", "namespaces"),
+        ("", "persistentvolumes"),
+        ("", "persistentvolumeclaims"),
+        ("", "podtemplates"),
+        ("", "serviceaccounts"),
+        ("", "resourcequotas"),
+        ("storage.k8s.io", "storageclasses"),
+        ("storage.k8s.io", "volumeattachments"),
+        ("storage.k8s.io", "csidrivers"),
+        ("storage.k8s.io", "csinodes"),
+        ("storage.k8s.io", "volumeattributesclasses"),
+        ("resource.k8s.io", "resourceclaims"),
+        ("resource.k8s.io", "resourceclaimtemplates"),
+        ("resource.k8s.io", "deviceclasses"),
+        ("resource.k8s.io", "resourceslices"),
+    ];
+    KINDS.contains(&(res.gvk.group, res.plural))
 }
 
 /// Deletes (or starts deleting) one object. Returns the object and whether it is gone.
@@ -249,8 +293,9 @@ pub async fn delete_collection(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> 
     for item in items {
         let name = object::name(&item).unwrap_or_default().to_string();
         let ns = object::namespace(&item).map(String::from);
+        // The list holds the objects as they were listed, before deletion (as upstream).
         match delete_object(ctx.state, rr.res, ns.as_deref(), &name, &opts).await {
-            Ok((o, _)) => deleted.push(o),
+            Ok(_) => deleted.push(item),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }

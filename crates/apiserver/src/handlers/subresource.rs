@@ -176,7 +176,7 @@ pub async fn binding(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
             Ok(_) => {
                 return Ok(respond::json(
                     StatusCode::CREATED,
-                    &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+                    &crate::errors::success_status(None, Some(201)),
                 ))
             }
             Err(e) if e.code == 409 => continue,
@@ -248,6 +248,6 @@ pub async fn eviction(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     super::delete_object(ctx.state, rr.res, rr.namespace.as_deref(), name, &opts).await?;
     Ok(respond::json(
         StatusCode::CREATED,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+        &crate::errors::success_status(None, Some(201)),
     ))
 }

@@ -6,6 +6,7 @@
 
 mod failure_policy;
 mod indexes;
+mod orphans;
 mod tracking;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,7 +38,10 @@ const BACKOFF_MAX: Duration = Duration::from_secs(360);
 
 pub async fn run(ctx: Arc<Context>, workers: usize) {
     let triggers = vec![pod_triggers(&ctx)];
-    runner::run("job", &ctx.jobs, triggers, workers, ctx.clone(), reconcile).await;
+    tokio::join!(
+        runner::run("job", &ctx.jobs, triggers, workers, ctx.clone(), reconcile),
+        orphans::run(ctx.clone()),
+    );
 }
 
 fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<Job>> {

@@ -23,7 +23,7 @@ pub struct Verdicts {
     pub fail_job: bool,
 }
 
-fn has_finalizer(p: &Pod) -> bool {
+pub(super) fn has_finalizer(p: &Pod) -> bool {
     p.finalizers().iter().any(|f| f == TRACKING_FINALIZER)
 }
 
@@ -158,7 +158,7 @@ pub async fn account(
 }
 
 /// Returns whether the pod no longer holds the finalizer.
-async fn remove_finalizer(api: &Api<Pod>, p: &Pod) -> kube::Result<bool> {
+pub(super) async fn remove_finalizer(api: &Api<Pod>, p: &Pod) -> kube::Result<bool> {
     let rest: Vec<&String> = p
         .finalizers()
         .iter()

@@ -30,12 +30,9 @@ impl Drop for Env {
 pub async fn server() -> anyhow::Result<(peapod_apiserver::Server, tempfile::TempDir, Client)> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir()?;
-    let server = peapod_apiserver::start(peapod_apiserver::ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        bind_address: "127.0.0.1".parse()?,
-        port: 0,
-        store_history: None,
-    })
+    let server = peapod_apiserver::start(peapod_apiserver::ServerConfig::local(
+        dir.path().to_path_buf(),
+    ))
     .await?;
     let kc = kube::config::Kubeconfig::read_from(&server.kubeconfig)?;
     let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;

@@ -12,6 +12,7 @@ use chrono::Utc;
 use super::sandbox::SandboxStatus;
 use super::{new_id, ContainerId, Runtime, CALL_TIMEOUT};
 use crate::config::{ContainerConfig, RootfsSource, SandboxConfig, Volume};
+use crate::errors::ContainerConfigError;
 use crate::logs::{container_log_path, pod_log_dir};
 use crate::mounts;
 use crate::paths::{ContainerPaths, SandboxPaths};
@@ -140,31 +141,31 @@ impl Runtime {
         std::fs::set_permissions(cp.termination_log(), std::fs::Permissions::from_mode(0o666))?;
 
         let mut binds = self.volume_binds(sb, &scfg.volumes, cfg)?;
-        binds.push(BindMount {
-            source: sb.hosts(),
-            destination: "/etc/hosts".into(),
-            read_only: false,
-        });
-        binds.push(BindMount {
-            source: sb.resolv_conf(),
-            destination: "/etc/resolv.conf".into(),
-            read_only: false,
-        });
-        binds.push(BindMount {
-            source: sb.hostname(),
-            destination: "/etc/hostname".into(),
-            read_only: false,
-        });
         let shm = if scfg.host_ipc {
             PathBuf::from("/dev/shm")
         } else {
             sb.shm()
         };
-        binds.push(BindMount {
-            source: shm,
-            destination: "/dev/shm".into(),
-            read_only: false,
-        });
+        // The sandbox's managed files, each unless the container mounts a volume of its own
+        // there (as kubelet and containerd leave such a container's file alone).
+        let managed = [
+            (sb.hosts(), "/etc/hosts"),
+            (sb.resolv_conf(), "/etc/resolv.conf"),
+            (sb.hostname(), "/etc/hostname"),
+            (shm, "/dev/shm"),
+        ];
+        for (source, destination) in managed {
+            let user_mounted = binds
+                .iter()
+                .any(|b| std::path::Path::new(&b.destination) == std::path::Path::new(destination));
+            if !user_mounted {
+                binds.push(BindMount {
+                    source,
+                    destination: destination.into(),
+                    read_only: false,
+                });
+            }
+        }
         binds.push(BindMount {
             source: cp.termination_log(),
             destination: term_path,
@@ -239,16 +240,25 @@ impl Runtime {
     ) -> anyhow::Result<Vec<BindMount>> {
         let by_name: HashMap<&str, &Volume> = vols.iter().map(|v| (v.name.as_str(), v)).collect();
         let mut binds = Vec::new();
+        let config_error = |msg: String| anyhow::Error::new(ContainerConfigError(msg));
         for m in &cfg.mounts {
-            let v = by_name
-                .get(m.volume.as_str())
-                .with_context(|| format!("unknown volume {:?}", m.volume))?;
+            let v = by_name.get(m.volume.as_str()).ok_or_else(|| {
+                config_error(format!(
+                    "cannot find volume {:?} to mount into container {:?}",
+                    m.volume, cfg.name
+                ))
+            })?;
             if !m.container_path.starts_with('/') {
                 bail!("mountPath {:?} must be absolute", m.container_path);
             }
             let mut source = volumes::host_path(&sb.dir, v)?;
             if let Some(sub) = m.sub_path.as_deref().filter(|s| !s.is_empty()) {
-                source = volumes::resolve_sub_path(&source, sub)?;
+                source = volumes::resolve_sub_path(&source, sub).map_err(|e| {
+                    config_error(format!(
+                        "failed to prepare subPath for volumeMount {:?} of container {:?}: {e:#}",
+                        m.volume, cfg.name
+                    ))
+                })?;
             }
             binds.push(BindMount {
                 source,

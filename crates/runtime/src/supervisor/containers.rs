@@ -18,6 +18,7 @@ use nix::unistd::{pipe2, Pid};
 
 use super::attach::{Attachment, StdinSink};
 use super::server::Supervisor;
+use super::tty_executor::TtyExecutor;
 use crate::cgroups::{self, Layout};
 use crate::config::TerminationMessagePolicy;
 use crate::logs::{log_tail, LineSplitter, LogWriter, Stream};
@@ -138,6 +139,7 @@ pub(super) fn build_container(id: &str, inputs: CreateInputs) -> anyhow::Result<
         .with_stdin(sin)
         .with_stdout(sout)
         .with_stderr(serr)
+        .with_executor(TtyExecutor)
         .as_init(inputs.bundle)
         .with_systemd(false)
         .with_detach(true)
@@ -280,6 +282,7 @@ impl Supervisor {
             .with_stdin(sin)
             .with_stdout(sout)
             .with_stderr(serr)
+            .with_executor(TtyExecutor)
             .as_tenant()
             .with_container_args(args)
             .with_env(env)

@@ -9,6 +9,7 @@ mod create;
 mod pause;
 mod server;
 mod signals;
+mod tty_executor;
 pub(crate) mod zygote;
 
 use std::io::Write;
