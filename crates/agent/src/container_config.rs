@@ -10,6 +10,8 @@ use crate::env::Env;
 use crate::sandbox::container_resources;
 
 pub struct ContainerInputs<'a> {
+    /// The pod as the kubelet names it in messages: `name_namespace(uid)`.
+    pub pod_full_name: &'a str,
     pub spec: &'a PodSpec,
     pub container: &'a Container,
     pub env: &'a Env,
@@ -103,6 +105,13 @@ pub fn container_config(i: &ContainerInputs<'_>) -> Result<ContainerConfig, Stri
     cfg.run_as_user = id_of(sc.run_as_user.or(pod_sc.run_as_user))?;
     cfg.run_as_group = id_of(sc.run_as_group.or(pod_sc.run_as_group))?;
     cfg.run_as_non_root = sc.run_as_non_root.or(pod_sc.run_as_non_root) == Some(true);
+    crate::non_root::verify(
+        cfg.run_as_non_root,
+        sc.run_as_user.or(pod_sc.run_as_user),
+        cfg_img.user.as_deref(),
+        i.pod_full_name,
+        &c.name,
+    )?;
     let mut groups = Vec::new();
     for g in pod_sc.supplemental_groups.iter().flatten() {
         groups.extend(id_of(Some(*g))?);

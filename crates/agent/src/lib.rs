@@ -30,6 +30,7 @@ pub mod images;
 mod lifecycle;
 mod manager;
 pub mod node;
+mod non_root;
 mod prober;
 pub mod sandbox;
 pub mod status;

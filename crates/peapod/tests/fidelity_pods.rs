@@ -144,6 +144,11 @@ spec:
     command: [sleep, '3600']
     env: [{name: EMPTY, value: ''}]
     volumeMounts: [{name: v, mountPath: /m, subPathExpr: $(NOPE)/$(EMPTY)}]
+  - name: nonroot
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    command: [sleep, '3600']
+    securityContext: {runAsNonRoot: true}
   - name: fine
     image: busybox
     imagePullPolicy: IfNotPresent
@@ -164,13 +169,17 @@ spec:
             "unable to provision SubPath `a/../..`: must not contain '..'",
         ),
         ("missing", "missing value for EMPTY, NOPE"),
+        (
+            "nonroot",
+            "container has runAsNonRoot and image will run as root (pod: \"badsub_default(",
+        ),
     ];
     for (name, message) in want {
         let path = format!("{{.status.containerStatuses[?(@.name==\"{name}\")].state.waiting}}");
         eventually(60, &format!("{name} waiting with a config error"), || {
             let waiting = jsonpath(&s, "pod/badsub", &path);
             (waiting.contains("\"reason\":\"CreateContainerConfigError\"")
-                && waiting.contains(&serde_json::to_string(message).unwrap()))
+                && waiting.contains(serde_json::to_string(message).unwrap().trim_matches('"')))
             .then_some(())
         });
     }

@@ -182,6 +182,7 @@ impl PodWorker {
             tracing::debug!("leasing image layers for {holder}: {e}");
         }
         let cfg = match container_config(&ContainerInputs {
+            pod_full_name: &crate::lifecycle::pod_full_name(&pod),
             spec: &spec,
             container: c,
             env: &env,
