@@ -53,6 +53,7 @@ pub mod kinds {
     pub const EVENT: Gvk = Gvk::new("", "v1", "Event");
     pub const SERVICE: Gvk = Gvk::new("", "v1", "Service");
     pub const ENDPOINTS: Gvk = Gvk::new("", "v1", "Endpoints");
+    pub const REPLICATION_CONTROLLER: Gvk = Gvk::new("", "v1", "ReplicationController");
     pub const EVENTS_V1_EVENT: Gvk = Gvk::new("events.k8s.io", "v1", "Event");
     pub const LEASE: Gvk = Gvk::new("coordination.k8s.io", "v1", "Lease");
     pub const DEPLOYMENT: Gvk = Gvk::new("apps", "v1", "Deployment");

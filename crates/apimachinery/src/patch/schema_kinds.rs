@@ -65,7 +65,7 @@ static POD_TEMPLATE_SPEC: TypeSchema = TypeSchema {
     fields: &[nested("metadata", &OBJECT_META), nested("spec", &POD_SPEC)],
 };
 
-/// `spec` of ReplicaSet, DaemonSet, StatefulSet and Job: only the pod template has metadata.
+/// `spec` of ReplicationController, ReplicaSet, DaemonSet, StatefulSet and Job: only the pod template has metadata.
 static SPEC_WITH_TEMPLATE: TypeSchema = TypeSchema {
     fields: &[nested("template", &POD_TEMPLATE_SPEC)],
 };
@@ -90,7 +90,7 @@ static DEPLOYMENT: TypeSchema = TypeSchema {
     ],
 };
 
-/// ReplicaSet, DaemonSet, StatefulSet and Job share this shape.
+/// ReplicationController, ReplicaSet, DaemonSet, StatefulSet and Job share this shape.
 static TEMPLATED_WORKLOAD: TypeSchema = TypeSchema {
     fields: &[
         nested("metadata", &OBJECT_META),
@@ -177,6 +177,7 @@ pub fn schema_for(gvk: Gvk) -> Option<&'static TypeSchema> {
         ("", "Namespace") => &NAMESPACE,
         ("", "Service") => &SERVICE,
         ("", "ServiceAccount") => &SERVICE_ACCOUNT,
+        ("", "ReplicationController") => &TEMPLATED_WORKLOAD,
         ("", "ConfigMap" | "Secret" | "Event" | "Endpoints") => &METADATA_ONLY,
         ("events.k8s.io", "Event")
         | ("coordination.k8s.io", "Lease")
