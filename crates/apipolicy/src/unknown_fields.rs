@@ -53,6 +53,9 @@ fn round_trip_for(gvk: Gvk, obj: &Value) -> Option<Value> {
         g if g == kinds::EVENT => round_trip::<core::v1::Event>(obj),
         g if g == kinds::SERVICE => round_trip::<core::v1::Service>(obj),
         g if g == kinds::ENDPOINTS => round_trip::<core::v1::Endpoints>(obj),
+        g if g == kinds::REPLICATION_CONTROLLER => {
+            round_trip::<core::v1::ReplicationController>(obj)
+        }
         g if g == kinds::EVENTS_V1_EVENT => round_trip::<events::v1::Event>(obj),
         g if g == kinds::LEASE => round_trip::<coordination::v1::Lease>(obj),
         g if g == kinds::DEPLOYMENT => round_trip::<apps::v1::Deployment>(obj),

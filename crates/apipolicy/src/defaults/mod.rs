@@ -34,6 +34,7 @@ pub fn apply_defaults(gvk: Gvk, obj: &mut Value) {
         }
         g if g == kinds::DEPLOYMENT => with_spec(o, workloads::default_deployment),
         g if g == kinds::REPLICA_SET => with_spec(o, workloads::default_replica_set),
+        g if g == kinds::REPLICATION_CONTROLLER => workloads::default_replication_controller(o),
         g if g == kinds::DAEMON_SET => with_spec(o, workloads::default_daemon_set),
         g if g == kinds::STATEFUL_SET => with_spec(o, workloads::default_stateful_set),
         g if g == kinds::JOB => workloads::default_job(o),
@@ -66,7 +67,9 @@ pub fn prepare_for_create(gvk: Gvk, obj: &mut Value) {
         g if g == kinds::SERVICE => create::prepare_service(o),
         g if g == kinds::JOB => create::prepare_job(o),
         g if g == kinds::DEPLOYMENT || g == kinds::CRON_JOB => create::reset_status(o, &[]),
-        g if g == kinds::REPLICA_SET => create::reset_status(o, &["replicas"]),
+        g if g == kinds::REPLICA_SET || g == kinds::REPLICATION_CONTROLLER => {
+            create::reset_status(o, &["replicas"])
+        }
         g if g == kinds::STATEFUL_SET => {
             create::reset_status(o, &["replicas", "availableReplicas"])
         }

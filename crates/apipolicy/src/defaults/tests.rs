@@ -73,6 +73,51 @@ fn minimal_deployment_matches_kubernetes() {
 }
 
 #[test]
+fn minimal_replication_controller_matches_kubernetes() {
+    let rc = create(
+        kinds::REPLICATION_CONTROLLER,
+        json!({"metadata": {"name": "web"}, "spec": {
+            "template": {"metadata": {"labels": {"app": "web"}},
+                         "spec": {"containers": [{"name": "nginx", "image": "nginx:1.25"}]}}}}),
+    );
+    let want = json!({"metadata": {"name": "web", "labels": {"app": "web"}}, "spec": {
+        "replicas": 1, "selector": {"app": "web"},
+        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+            "containers": [{"image": "nginx:1.25", "imagePullPolicy": "IfNotPresent", "name": "nginx",
+                            "resources": {}, "terminationMessagePath": "/dev/termination-log",
+                            "terminationMessagePolicy": "File"}],
+            "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler",
+            "securityContext": {}, "terminationGracePeriodSeconds": 30}}},
+        "status": {"replicas": 0}});
+    assert_eq!(
+        rc,
+        want,
+        "{}",
+        serde_json::to_string_pretty(&rc).unwrap_or_default()
+    );
+}
+
+#[test]
+fn replication_controller_keeps_its_own_selector_and_labels() {
+    let rc = create(
+        kinds::REPLICATION_CONTROLLER,
+        json!({"metadata": {"name": "web", "labels": {"team": "a"}}, "spec": {
+            "replicas": 0, "selector": {"app": "web"},
+            "template": {"metadata": {"labels": {"app": "web", "tier": "fe"}}, "spec": {"containers": []}}}}),
+    );
+    assert_eq!(rc["metadata"]["labels"], json!({"team": "a"}));
+    assert_eq!(rc["spec"]["selector"], json!({"app": "web"}));
+    assert_eq!(rc["spec"]["replicas"], json!(0));
+    // Without template labels nothing is derived, and a missing template stays missing.
+    let bare = create(
+        kinds::REPLICATION_CONTROLLER,
+        json!({"metadata": {"name": "bare"}, "spec": {}}),
+    );
+    assert_eq!(bare["spec"], json!({"replicas": 1}));
+    assert!(bare["metadata"].get("labels").is_none());
+}
+
+#[test]
 fn qos_classes() {
     let pod = |resources: Vec<Value>| {
         let containers: Vec<Value> = resources

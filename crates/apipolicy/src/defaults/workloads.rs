@@ -1,4 +1,4 @@
-//! API defaults for apps/v1 and batch/v1 workloads.
+//! API defaults for apps/v1 and batch/v1 workloads, and core/v1's ReplicationController.
 
 use super::pod_spec::default_pod_template;
 use crate::json::{child_obj, default_str, default_value, each_obj_mut, existing_obj};
@@ -29,6 +29,38 @@ pub fn default_deployment(spec: &mut Map<String, Value>) {
 pub fn default_replica_set(spec: &mut Map<String, Value>) {
     default_value(spec, "replicas", json!(1));
     template(spec);
+}
+
+/// SetDefaults_ReplicationController: an empty selector, and empty object labels, are taken
+/// from the pod template's labels. Without template labels nothing is derived, so validation
+/// reports the missing selector.
+pub fn default_replication_controller(rc: &mut Map<String, Value>) {
+    let Some(spec) = child_obj(rc, "spec") else {
+        return;
+    };
+    default_value(spec, "replicas", json!(1));
+    // The template is a pointer upstream: a missing one stays missing (and is refused).
+    if let Some(tpl) = existing_obj(spec, "template") {
+        default_pod_template(tpl);
+    }
+    let tpl_labels = non_empty_template_labels(spec);
+    if let Some(labels) = &tpl_labels {
+        let no_selector = spec
+            .get("selector")
+            .is_none_or(|s| s.as_object().is_none_or(Map::is_empty));
+        if no_selector {
+            spec.insert("selector".into(), labels.clone());
+        }
+    }
+    copy_labels_if_empty(rc, tpl_labels);
+}
+
+fn non_empty_template_labels(spec: &Map<String, Value>) -> Option<Value> {
+    spec.get("template")
+        .and_then(|t| t.get("metadata"))
+        .and_then(|m| m.get("labels"))
+        .filter(|l| l.as_object().is_some_and(|m| !m.is_empty()))
+        .cloned()
 }
 
 pub fn default_daemon_set(spec: &mut Map<String, Value>) {
@@ -107,19 +139,14 @@ pub fn default_job(job: &mut Map<String, Value>) {
         }
     }
     template(spec);
-    let tpl_labels = spec
-        .get("template")
-        .and_then(|t| t.get("metadata"))
-        .and_then(|m| m.get("labels"))
-        .filter(|l| l.as_object().is_some_and(|m| !m.is_empty()))
-        .cloned();
+    let tpl_labels = non_empty_template_labels(spec);
     copy_labels_if_empty(job, tpl_labels);
 }
 
-/// A Job without labels of its own takes its pod template's labels.
-pub fn copy_labels_if_empty(job: &mut Map<String, Value>, labels: Option<Value>) {
+/// A Job or ReplicationController without labels of its own takes its pod template's labels.
+pub fn copy_labels_if_empty(obj: &mut Map<String, Value>, labels: Option<Value>) {
     let Some(labels) = labels else { return };
-    let Some(meta) = child_obj(job, "metadata") else {
+    let Some(meta) = child_obj(obj, "metadata") else {
         return;
     };
     let empty = meta

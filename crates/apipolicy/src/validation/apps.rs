@@ -29,15 +29,27 @@ fn validate_selector_and_template(spec: &Value, kind_word: &str, errs: &mut Errs
         .get("selector")
         .filter(|s| !s.is_null() && !selector_is_empty(s))
     {
-        let labels = obj_at(tpl, &["metadata", "labels"]);
-        if !selector_matches(sel, labels) {
-            errs.invalid(
-                "spec.template.metadata.labels",
-                Shown::Raw(go_string_map(at(tpl, &["metadata", "labels"]))),
-                "`selector` does not match template `labels`",
-            );
-        }
+        validate_template_selected(tpl, sel, errs);
     }
+    validate_replica_template(tpl, kind_word, errs);
+}
+
+/// The template's labels must satisfy the (non-empty) label selector `sel`, or the workload
+/// would create pods it does not own.
+pub(super) fn validate_template_selected(tpl: &Value, sel: &Value, errs: &mut Errs) {
+    let labels = obj_at(tpl, &["metadata", "labels"]);
+    if !selector_matches(sel, labels) {
+        errs.invalid(
+            "spec.template.metadata.labels",
+            Shown::Raw(go_string_map(at(tpl, &["metadata", "labels"]))),
+            "`selector` does not match template `labels`",
+        );
+    }
+}
+
+/// A pod template replicated by a controller: a valid template whose pods always restart and
+/// never time out (the controller, not the pod, decides when they end).
+pub(super) fn validate_replica_template(tpl: &Value, kind_word: &str, errs: &mut Errs) {
     validate_pod_template(tpl, "spec.template", errs);
     if let Some(rp) = str_at(tpl, &["spec", "restartPolicy"]) {
         if rp != "Always" {

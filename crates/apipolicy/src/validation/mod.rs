@@ -12,6 +12,7 @@ mod misc;
 pub mod names;
 mod pod_spec;
 mod pod_update;
+mod replication;
 mod selector;
 mod service;
 mod time_zone;
@@ -69,6 +70,9 @@ fn validate_object(gvk: Gvk, obj: &Value, errs: &mut Errs) {
         }
         g if g == kinds::DEPLOYMENT => apps::validate_deployment(obj, errs),
         g if g == kinds::REPLICA_SET => apps::validate_replica_set(obj, errs),
+        g if g == kinds::REPLICATION_CONTROLLER => {
+            replication::validate_replication_controller(obj, errs)
+        }
         g if g == kinds::DAEMON_SET => apps::validate_daemon_set(obj, errs),
         g if g == kinds::STATEFUL_SET => apps::validate_stateful_set(obj, errs),
         g if g == kinds::CONTROLLER_REVISION => apps::validate_controller_revision(obj, errs),

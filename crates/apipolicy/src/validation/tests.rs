@@ -25,6 +25,9 @@ fn base(gvk: Gvk) -> Value {
         g if g == kinds::CRON_JOB => {
             json!({"metadata": meta, "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": job_tpl}}}})
         }
+        g if g == kinds::REPLICATION_CONTROLLER => {
+            json!({"metadata": meta, "spec": {"selector": {"app": "web"}, "template": template}})
+        }
         g if g == kinds::SERVICE => {
             json!({"metadata": meta, "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
         }
@@ -539,6 +542,40 @@ fn workload_rules() {
 }
 
 #[test]
+fn replication_controller_rules() {
+    let rc = kinds::REPLICATION_CONTROLLER;
+    run(vec![
+        case("valid", rc, vec![], None),
+        case("selector from template labels", rc, vec![("spec.selector", json!({}))], None),
+        case("selector required without template labels", rc,
+            vec![("spec.selector", Value::Null), ("spec.template.metadata.labels", Value::Null)],
+            Some(("spec.selector", REQ, "Required value"))),
+        case("template required", rc, vec![("spec.template", Value::Null)], Some(("spec.template", REQ, "Required value"))),
+        case("selector mismatch", rc, vec![("spec.selector", json!({"app": "api"}))], Some(("spec.template.metadata.labels", INV,
+            "Invalid value: map[string]string{\"app\":\"web\"}: `selector` does not match template `labels`"))),
+        case("selector subset matches", rc, vec![("spec.template.metadata.labels.tier", json!("fe"))], None),
+        case("restartPolicy", rc, vec![("spec.template.spec.restartPolicy", json!("Never"))], Some(("spec.template.spec.restartPolicy", NSUP,
+            "Unsupported value: \"Never\": supported values: \"Always\""))),
+        case("activeDeadlineSeconds", rc, vec![("spec.template.spec.activeDeadlineSeconds", json!(5))], Some(("spec.template.spec.activeDeadlineSeconds", INV,
+            "Invalid value: 5: activeDeadlineSeconds in ReplicationController is not Supported"))),
+        case("replicas negative", rc, vec![("spec.replicas", json!(-1))], Some(("spec.replicas", INV, "Invalid value: -1: must be greater than or equal to 0"))),
+        case("minReadySeconds negative", rc, vec![("spec.minReadySeconds", json!(-3))], Some(("spec.minReadySeconds", INV, "Invalid value: -3: must be greater than or equal to 0"))),
+        case("template container", rc, vec![("spec.template.spec.containers[0].image", json!(""))], Some(("spec.template.spec.containers[0].image", REQ, "Required value"))),
+    ]);
+}
+
+#[test]
+fn replication_controller_selector_may_change() {
+    let rc = kinds::REPLICATION_CONTROLLER;
+    let mut old = base(rc);
+    apply_defaults(rc, &mut old);
+    let mut new = old.clone();
+    new["spec"]["selector"] = json!({"app": "web", "tier": "fe"});
+    new["spec"]["template"]["metadata"]["labels"] = json!({"app": "web", "tier": "fe"});
+    assert_eq!(validate_update(rc, &old, &new), vec![]);
+}
+
+#[test]
 fn batch_rules() {
     let j = kinds::JOB;
     let c = kinds::CRON_JOB;
@@ -887,6 +924,7 @@ fn malformed_input_never_panics() {
         kinds::LEASE,
         kinds::DEPLOYMENT,
         kinds::REPLICA_SET,
+        kinds::REPLICATION_CONTROLLER,
         kinds::DAEMON_SET,
         kinds::STATEFUL_SET,
         kinds::CONTROLLER_REVISION,
