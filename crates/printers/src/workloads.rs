@@ -1,4 +1,5 @@
-//! apps/v1 rows: Deployment, ReplicaSet, DaemonSet, StatefulSet, ControllerRevision.
+//! apps/v1 rows: Deployment, ReplicaSet, DaemonSet, StatefulSet, ControllerRevision; and
+//! core/v1 ReplicationController, which prints like a ReplicaSet.
 
 use crate::access::{at, int_at, list_at, name, str_at, time_at};
 use crate::column::{col, Column, AGE, CONTAINERS, IMAGES, NAME, SELECTOR};
@@ -82,16 +83,28 @@ pub(crate) fn replica_set_columns() -> Vec<Column> {
 }
 
 pub(crate) fn replica_set_cells(rs: &Value, now: DateTime<Utc>) -> Vec<Value> {
-    let (names, images) = names_and_images(template_spec(rs));
+    let selector = format_label_selector(at(rs, &["spec", "selector"]));
+    replica_cells(rs, now, selector)
+}
+
+/// A ReplicationController's selector is a plain label map.
+pub(crate) fn replication_controller_cells(rc: &Value, now: DateTime<Utc>) -> Vec<Value> {
+    let selector = format_labels(at(rc, &["spec", "selector"]));
+    replica_cells(rc, now, selector)
+}
+
+/// The cells of [`replica_set_columns`], given the selector as printed.
+fn replica_cells(obj: &Value, now: DateTime<Utc>, selector: String) -> Vec<Value> {
+    let (names, images) = names_and_images(template_spec(obj));
     vec![
-        json!(name(rs)),
-        json!(desired_replicas(rs)),
-        json!(int_at(rs, &["status", "replicas"])),
-        json!(int_at(rs, &["status", "readyReplicas"])),
-        age(rs, now),
+        json!(name(obj)),
+        json!(desired_replicas(obj)),
+        json!(int_at(obj, &["status", "replicas"])),
+        json!(int_at(obj, &["status", "readyReplicas"])),
+        age(obj, now),
         json!(names),
         json!(images),
-        json!(format_label_selector(at(rs, &["spec", "selector"]))),
+        json!(selector),
     ]
 }
 

@@ -6,7 +6,7 @@ use peapod_apimachinery::gvk::kinds::*;
 use peapod_apimachinery::Gvk;
 use serde_json::json;
 
-const ALL: [Gvk; 19] = [
+const ALL: [Gvk; 20] = [
     POD,
     NODE,
     NAMESPACE,
@@ -16,6 +16,7 @@ const ALL: [Gvk; 19] = [
     EVENT,
     SERVICE,
     ENDPOINTS,
+    REPLICATION_CONTROLLER,
     EVENTS_V1_EVENT,
     LEASE,
     DEPLOYMENT,
@@ -65,6 +66,13 @@ fn normal_and_wide_columns_match_kubernetes() {
         ["Name", "Ready", "Up-to-date", "Available", "Age"]
     );
     assert_eq!(names(DEPLOYMENT, 1), ["Containers", "Images", "Selector"]);
+    for replicas in [REPLICA_SET, REPLICATION_CONTROLLER] {
+        assert_eq!(
+            names(replicas, 0),
+            ["Name", "Desired", "Current", "Ready", "Age"]
+        );
+        assert_eq!(names(replicas, 1), ["Containers", "Images", "Selector"]);
+    }
     assert_eq!(
         names(DAEMON_SET, 0),
         [

@@ -1,6 +1,6 @@
 use super::{ago, cell, text};
 use peapod_apimachinery::gvk::kinds::{
-    CONTROLLER_REVISION, DAEMON_SET, DEPLOYMENT, REPLICA_SET, STATEFUL_SET,
+    CONTROLLER_REVISION, DAEMON_SET, DEPLOYMENT, REPLICATION_CONTROLLER, REPLICA_SET, STATEFUL_SET,
 };
 use serde_json::{json, Value};
 
@@ -92,6 +92,31 @@ fn replica_set_row() {
     let empty = workload("x", json!({}), json!({}));
     assert_eq!(text(REPLICA_SET, &empty, "Selector"), "<none>");
     assert_eq!(text(REPLICA_SET, &empty, "Containers"), "");
+}
+
+#[test]
+fn replication_controller_row() {
+    let rc = workload(
+        "web",
+        json!({"replicas": 3, "selector": {"tier": "fe", "app": "web"}, "template": template()}),
+        json!({"replicas": 2, "readyReplicas": 1}),
+    );
+    assert_eq!(cell(REPLICATION_CONTROLLER, &rc, "Desired"), json!(3));
+    assert_eq!(cell(REPLICATION_CONTROLLER, &rc, "Current"), json!(2));
+    assert_eq!(cell(REPLICATION_CONTROLLER, &rc, "Ready"), json!(1));
+    assert_eq!(text(REPLICATION_CONTROLLER, &rc, "Age"), "5m");
+    assert_eq!(text(REPLICATION_CONTROLLER, &rc, "Containers"), "web,log");
+    assert_eq!(
+        text(REPLICATION_CONTROLLER, &rc, "Images"),
+        "nginx:1.27,busybox"
+    );
+    assert_eq!(
+        text(REPLICATION_CONTROLLER, &rc, "Selector"),
+        "app=web,tier=fe"
+    );
+    let empty = workload("x", json!({}), json!({}));
+    assert_eq!(text(REPLICATION_CONTROLLER, &empty, "Selector"), "<none>");
+    assert_eq!(cell(REPLICATION_CONTROLLER, &empty, "Desired"), json!(1));
 }
 
 #[test]
