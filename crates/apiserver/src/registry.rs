@@ -231,6 +231,21 @@ static RESOURCES: &[ResourceInfo] = &[
         )
     },
     ResourceInfo {
+        field_selectors: &["status.replicas"],
+        ..res(
+            kinds::REPLICATION_CONTROLLER,
+            "replicationcontrollers",
+            "replicationcontroller",
+            true,
+            &["rc"],
+            &["all"],
+            &[
+                sub!("scale", SCALE, STATUS_V),
+                sub!("status", kinds::REPLICATION_CONTROLLER, STATUS_V),
+            ],
+        )
+    },
+    ResourceInfo {
         create_on_update: true,
         ..res(
             kinds::ENDPOINTS,

@@ -1,25 +1,40 @@
 //! Subresources with their own shapes: scale, binding, eviction.
 
+use std::collections::BTreeMap;
+
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
+use peapod_apimachinery::gvk::kinds;
 use peapod_apimachinery::patch;
 use peapod_apimachinery::selectors::LabelSelector;
 use serde_json::{json, Value};
 
 use super::Ctx;
 use crate::errors::{ApiError, ApiResult};
+use crate::registry::ResourceInfo;
 use crate::{body, object, respond};
 
-fn scale_of(obj: &Value) -> Value {
+/// `status.selector` of a Scale: the parent's selector in `?labelSelector=` form.
+fn scale_selector(res: &ResourceInfo, obj: &Value) -> String {
+    let Some(selector) = obj.get("spec").and_then(|s| s.get("selector")) else {
+        return String::new();
+    };
+    let parsed = if res.gvk == kinds::REPLICATION_CONTROLLER {
+        // An equality selector: a plain label map.
+        serde_json::from_value::<BTreeMap<String, String>>(selector.clone())
+            .ok()
+            .and_then(|labels| LabelSelector::from_labels(&labels).ok())
+    } else {
+        LabelSelector::from_api(selector).ok()
+    };
+    parsed.map(|s| s.to_string()).unwrap_or_default()
+}
+
+fn scale_of(res: &ResourceInfo, obj: &Value) -> Value {
     let meta = object::meta(obj).cloned().unwrap_or_default();
     let pick = |k: &str| meta.get(k).cloned().unwrap_or(Value::Null);
-    let selector = obj
-        .get("spec")
-        .and_then(|s| s.get("selector"))
-        .and_then(|s| LabelSelector::from_api(s).ok())
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let selector = scale_selector(res, obj);
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -43,7 +58,7 @@ pub async fn get_scale(ctx: &Ctx<'_>) -> ApiResult<Response> {
         .objects
         .must_get(rr.res, rr.namespace.as_deref(), name)
         .await?;
-    Ok(respond::json(StatusCode::OK, &scale_of(&obj)))
+    Ok(respond::json(StatusCode::OK, &scale_of(rr.res, &obj)))
 }
 
 /// Writes `replicas` into the parent object.
@@ -90,7 +105,7 @@ async fn set_replicas(
         )
         .await
         {
-            Ok(out) => return Ok(respond::json(StatusCode::OK, &scale_of(&out))),
+            Ok(out) => return Ok(respond::json(StatusCode::OK, &scale_of(rr.res, &out))),
             Err(e) if e.code == 409 && pinned_rv.is_none() => continue,
             Err(e) => return Err(e),
         }
@@ -120,7 +135,7 @@ pub async fn patch_scale(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
         .objects
         .must_get(rr.res, rr.namespace.as_deref(), name)
         .await?;
-    let current = scale_of(&obj);
+    let current = scale_of(rr.res, &obj);
     let patched = match ctx.content_type.as_str() {
         "application/json-patch+json" => patch::json_patch(&current, &p)
             .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?,
@@ -250,4 +265,23 @@ pub async fn eviction(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
         StatusCode::CREATED,
         &crate::errors::success_status(None, Some(201)),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scale_selector;
+    use crate::registry;
+    use serde_json::json;
+
+    #[test]
+    fn scale_selector_reads_label_maps_and_label_selectors() {
+        let rc = registry::find("", "v1", "replicationcontrollers").expect("served");
+        let obj = json!({"spec": {"selector": {"tier": "fe", "app": "web"}}});
+        assert_eq!(scale_selector(rc, &obj), "app=web,tier=fe");
+        let rs = registry::find("apps", "v1", "replicasets").expect("served");
+        let obj = json!({"spec": {"selector": {"matchLabels": {"app": "web"},
+            "matchExpressions": [{"key": "env", "operator": "In", "values": ["a"]}]}}});
+        assert_eq!(scale_selector(rs, &obj), "app=web,env in (a)");
+        assert_eq!(scale_selector(rc, &json!({"spec": {}})), "");
+    }
 }
