@@ -8,7 +8,7 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Node, Pod, ReplicationController};
 use kube::api::Api;
 use kube::{Client, ResourceExt};
 
@@ -21,6 +21,7 @@ pub struct Context {
     pub clock: Clock,
     pub pods: Arc<Informer<Pod>>,
     pub replicasets: Arc<Informer<ReplicaSet>>,
+    pub replicationcontrollers: Arc<Informer<ReplicationController>>,
     pub deployments: Arc<Informer<Deployment>>,
     pub jobs: Arc<Informer<Job>>,
     pub cronjobs: Arc<Informer<CronJob>>,
@@ -38,6 +39,7 @@ impl Context {
         Arc::new(Context {
             pods: Informer::new(Api::all(client.clone())),
             replicasets: Informer::new(Api::all(client.clone())),
+            replicationcontrollers: Informer::new(Api::all(client.clone())),
             deployments: Informer::new(Api::all(client.clone())),
             jobs: Informer::new(Api::all(client.clone())),
             cronjobs: Informer::new(Api::all(client.clone())),
@@ -72,6 +74,7 @@ impl Context {
         });
         tasks.spawn(self.pods.clone().run());
         tasks.spawn(self.replicasets.clone().run());
+        tasks.spawn(self.replicationcontrollers.clone().run());
         tasks.spawn(self.deployments.clone().run());
         tasks.spawn(self.jobs.clone().run());
         tasks.spawn(self.cronjobs.clone().run());

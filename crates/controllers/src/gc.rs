@@ -56,10 +56,11 @@ where
     }
 }
 
-fn sources(ctx: &Context) -> [&dyn MetaSource; 9] {
+fn sources(ctx: &Context) -> [&dyn MetaSource; 10] {
     [
         &*ctx.pods,
         &*ctx.replicasets,
+        &*ctx.replicationcontrollers,
         &*ctx.deployments,
         &*ctx.jobs,
         &*ctx.cronjobs,
@@ -113,6 +114,11 @@ pub async fn run(ctx: Arc<Context>, workers: usize) {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(run_for(ctx.clone(), ctx.pods.clone(), workers));
     tasks.spawn(run_for(ctx.clone(), ctx.replicasets.clone(), workers));
+    tasks.spawn(run_for(
+        ctx.clone(),
+        ctx.replicationcontrollers.clone(),
+        workers,
+    ));
     tasks.spawn(run_for(ctx.clone(), ctx.deployments.clone(), workers));
     tasks.spawn(run_for(ctx.clone(), ctx.jobs.clone(), workers));
     tasks.spawn(run_for(ctx.clone(), ctx.cronjobs.clone(), workers));
@@ -130,6 +136,7 @@ where
     let triggers = vec![
         related(&ctx.pods, &informer),
         related(&ctx.replicasets, &informer),
+        related(&ctx.replicationcontrollers, &informer),
         related(&ctx.deployments, &informer),
         related(&ctx.jobs, &informer),
         related(&ctx.cronjobs, &informer),

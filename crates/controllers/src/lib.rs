@@ -5,7 +5,8 @@
 //!
 //! Map: `informer`/`runner`/`context` (plumbing), `ownership`/`selector`/`podutil`/
 //! `nodeutil`/`expectations`/`revisions`/`events` (shared rules), one module per controller
-//! (replicaset, deployment, job, cronjob, daemonset, statefulset, gc, nodelifecycle),
+//! (replicaset, replication, deployment, job, cronjob, daemonset, statefulset, gc,
+//! nodelifecycle),
 //! `leader` (election).
 
 pub mod clock;
@@ -25,6 +26,7 @@ mod nodeutil;
 mod ownership;
 mod podutil;
 mod replicaset;
+mod replication;
 mod revisions;
 mod runner;
 mod selector;
@@ -92,6 +94,7 @@ fn start_all(client: kube::Client, cfg: &ControllerConfig) -> JoinSet<()> {
     let w = cfg.workers.max(1);
     let mut tasks = JoinSet::new();
     tasks.spawn(replicaset::run(ctx.clone(), w));
+    tasks.spawn(replication::run(ctx.clone(), w));
     tasks.spawn(deployment::run(ctx.clone(), w));
     tasks.spawn(gc::run(ctx.clone(), w));
     tasks.spawn(job::run(ctx.clone(), w));

@@ -1,6 +1,7 @@
 //! ReplicaSet: keeps `replicas` pods matching the selector, adopting orphans and releasing
 //! pods that stopped matching; creates in slow-start batches and deletes the least valuable
 //! pods first; reports replicas/fullyLabeled/ready/available and failure conditions.
+//! [`sync`] is also the ReplicationController's loop (see `replication`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use futures::stream::BoxStream;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
@@ -45,16 +47,64 @@ fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<ReplicaSet>>
         ctx.pods.subscribe(),
         ctx.replicasets.store(),
         "ReplicaSet",
-        |o| o.spec.as_ref().map(|s| &s.selector),
+        |o, labels| {
+            o.spec
+                .as_ref()
+                .is_some_and(|s| crate::selector::matches(&s.selector, labels))
+        },
     )
 }
 
 async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> ReconcileResult {
+    let Some(synced) = sync(&ctx, &rs, controller_ref(&*rs)).await? else {
+        return Ok(Action::requeue(RESYNC));
+    };
+    if rs.status.as_ref() != Some(&synced.status) {
+        let api: Api<ReplicaSet> = ctx.api(&rs.namespace().unwrap_or_default());
+        let body =
+            json!({"status": crate::status::clearing_nulls(&synced.status, &["conditions"])?});
+        ignore_not_found(
+            api.patch_status(
+                &rs.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&body),
+            )
+            .await,
+        )?;
+    }
+    synced.finish()
+}
+
+/// One pass over a replica set's pods: the status to write, and what to do next.
+pub struct Synced {
+    pub status: ReplicaSetStatus,
+    failure: Option<anyhow::Error>,
+    next: Action,
+}
+
+impl Synced {
+    /// The reconcile's result once the status is written: a failed create or delete is
+    /// retried with back-off.
+    pub fn finish(self) -> ReconcileResult {
+        match self.failure {
+            Some(e) => Err(e.into()),
+            None => Ok(self.next),
+        }
+    }
+}
+
+/// Claims the pods `rs` selects on behalf of `owner`, the object that controls them (the
+/// ReplicaSet itself, or the ReplicationController `rs` was converted from), creates or
+/// deletes pods toward `replicas`, and computes the status. None without a spec.
+pub async fn sync(
+    ctx: &Context,
+    rs: &ReplicaSet,
+    owner: OwnerReference,
+) -> Result<Option<Synced>, runner::ReconcileError> {
     let ns = rs.namespace().unwrap_or_default();
-    let name = rs.name_any();
     let uid = ownership::uid_of(&rs.metadata).to_string();
     let Some(spec) = rs.spec.as_ref() else {
-        return Ok(Action::requeue(RESYNC));
+        return Ok(None);
     };
     let pods: Api<Pod> = ctx.api(&ns);
     let deleting = rs.metadata.deletion_timestamp.is_some();
@@ -64,7 +114,7 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> ReconcileResult {
         .into_iter()
         .filter(|p| podutil::is_active(p))
         .collect();
-    let owned = claim(&pods, &controller_ref(&*rs), deleting, candidates, |p| {
+    let owned = claim(&pods, &owner, deleting, candidates, |p| {
         selector::matches(&spec.selector, p.metadata.labels.as_ref())
     })
     .await?;
@@ -73,26 +123,19 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> ReconcileResult {
     let mut failure = None;
     if settled && !deleting {
         let desired = usize::try_from(spec.replicas.unwrap_or(1).max(0)).unwrap_or(0);
-        if let Err(e) = manage_replicas(&ctx, &rs, &owned, desired).await {
+        if let Err(e) = manage_replicas(ctx, rs, &owner, &owned, desired).await {
             failure = Some(e);
         }
     }
 
     let now = ctx.clock.now();
     let min_ready = spec.min_ready_seconds.unwrap_or(0);
-    let status = compute_status(&rs, &owned, min_ready, now, failure.as_ref());
-    if rs.status.as_ref() != Some(&status) {
-        let api: Api<ReplicaSet> = ctx.api(&ns);
-        let body = json!({"status": crate::status::clearing_nulls(&status, &["conditions"])?});
-        ignore_not_found(
-            api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&body))
-                .await,
-        )?;
-    }
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    Ok(next_check(&owned, min_ready, now, settled))
+    let status = compute_status(rs, &owned, min_ready, now, failure.as_ref());
+    Ok(Some(Synced {
+        status,
+        failure,
+        next: next_check(&owned, min_ready, now, settled),
+    }))
 }
 
 /// When to look again without an event: when a ready pod turns available, soon while
@@ -124,6 +167,7 @@ pub fn next_check(
 async fn manage_replicas(
     ctx: &Context,
     rs: &ReplicaSet,
+    owner: &OwnerReference,
     owned: &[Arc<Pod>],
     desired: usize,
 ) -> anyhow::Result<()> {
@@ -136,7 +180,6 @@ async fn manage_replicas(
         };
         let want = (desired - owned.len()).min(BURST);
         let prefix = podutil::generate_name_prefix(&rs.name_any());
-        let owner = controller_ref(rs);
         slow_start(want, |_| {
             let pod = podutil::pod_from_template(
                 template,

@@ -135,12 +135,12 @@ mod tokio_stream_shim {
 
 /// Pod changes as triggers for a pod-owning workload kind: a pod concerns its controlling
 /// object of `kind`, or, for an orphan, every object of that kind in its namespace whose
-/// selector (`selector_of`) matches it (one of them may adopt it).
+/// selector matches its labels (`selects`; one of them may adopt it).
 pub fn owned_pod_triggers<K>(
     pods: UnboundedReceiver<Change<k8s_openapi::api::core::v1::Pod>>,
     store: kube::runtime::reflector::Store<K>,
     kind: &'static str,
-    selector_of: fn(&K) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+    selects: fn(&K, Option<&std::collections::BTreeMap<String, String>>) -> bool,
 ) -> BoxStream<'static, ObjectRef<K>>
 where
     K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
@@ -160,10 +160,7 @@ where
             .state()
             .iter()
             .filter(|o| o.namespace().as_deref() == Some(&ns))
-            .filter(|o| {
-                selector_of(o)
-                    .is_some_and(|s| crate::selector::matches(s, pod.metadata.labels.as_ref()))
-            })
+            .filter(|o| selects(o, pod.metadata.labels.as_ref()))
             .map(|o| ObjectRef::from_obj(&**o))
             .collect()
     })

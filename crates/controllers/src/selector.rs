@@ -1,5 +1,5 @@
-//! Label selector matching (matchLabels + matchExpressions), as controllers use it on cached
-//! objects.
+//! Label selector matching (matchLabels + matchExpressions, or a plain equality map), as
+//! controllers use it on cached objects.
 
 use std::collections::BTreeMap;
 
@@ -36,6 +36,15 @@ pub fn matches(sel: &LabelSelector, labels: Option<&BTreeMap<String, String>>) -
         }
     }
     true
+}
+
+/// Whether `labels` carry every pair of an equality selector (a ReplicationController's
+/// label map). Empty selects nothing, as above.
+pub fn matches_labels(
+    sel: &BTreeMap<String, String>,
+    labels: Option<&BTreeMap<String, String>>,
+) -> bool {
+    !sel.is_empty() && labels.is_some_and(|l| sel.iter().all(|(k, v)| l.get(k) == Some(v)))
 }
 
 #[cfg(test)]
@@ -78,6 +87,21 @@ mod tests {
         assert!(!matches(
             &LabelSelector::default(),
             Some(&labels(&[("a", "b")]))
+        ));
+    }
+
+    #[test]
+    fn equality_selector_needs_every_pair() {
+        let sel = labels(&[("app", "web"), ("tier", "fe")]);
+        assert!(matches_labels(
+            &sel,
+            Some(&labels(&[("app", "web"), ("tier", "fe"), ("x", "y")]))
+        ));
+        assert!(!matches_labels(&sel, Some(&labels(&[("app", "web")]))));
+        assert!(!matches_labels(&sel, None));
+        assert!(!matches_labels(
+            &BTreeMap::new(),
+            Some(&labels(&[("app", "web")]))
         ));
     }
 

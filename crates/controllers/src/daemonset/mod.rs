@@ -52,7 +52,11 @@ fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<DaemonSet>> 
         ctx.pods.subscribe(),
         ctx.daemonsets.store(),
         "DaemonSet",
-        |o| o.spec.as_ref().map(|s| &s.selector),
+        |o, labels| {
+            o.spec
+                .as_ref()
+                .is_some_and(|s| crate::selector::matches(&s.selector, labels))
+        },
     )
 }
 

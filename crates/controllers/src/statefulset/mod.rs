@@ -51,7 +51,11 @@ fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<StatefulSet>
         ctx.pods.subscribe(),
         ctx.statefulsets.store(),
         "StatefulSet",
-        |o| o.spec.as_ref().map(|s| &s.selector),
+        |o, labels| {
+            o.spec
+                .as_ref()
+                .is_some_and(|s| crate::selector::matches(&s.selector, labels))
+        },
     )
 }
 
