@@ -1,5 +1,5 @@
-//! The controllers (Deployment, ReplicaSet, Job, CronJob, DaemonSet, StatefulSet, garbage
-//! collector) driven end to end by the stock kubectl against a server with its embedded node
+//! The controllers (Deployment, ReplicaSet, ReplicationController, Job, CronJob, DaemonSet,
+//! StatefulSet, garbage collector) driven end to end by the stock kubectl against a server with its embedded node
 //! agent running real containers. busybox with `IfNotPresent`: there is no registry.
 
 mod common;
@@ -238,6 +238,131 @@ fn deployment_rollout_history_undo_restart_and_scale() {
     rollout_status(&s, "deployment/web");
     assert_eq!(revisions(&s, "deployment/web"), vec![2, 3, 4, 5]);
     wait_running(&s, "app=web", 3);
+}
+
+/// A ConfigMap and a ReplicationController in one multi-document manifest.
+const RC_MANIFEST: &str = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: rc-settings}
+data: {mode: fast}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: rcweb}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: rcweb}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: main, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}
+";
+
+/// `kubectl get rc <name>` as its cells, header excluded.
+fn rc_row(s: &TestServer, name: &str) -> Vec<String> {
+    let out = s.ok(&["get", "rc", name, "--no-headers"]);
+    out.split_whitespace().map(String::from).collect()
+}
+
+#[test]
+fn replication_controller_keeps_pods_and_scales() {
+    let s = TestServer::start_node();
+    apply(&s, RC_MANIFEST);
+    assert_eq!(
+        s.ok(&["get", "cm", "rc-settings", "-o", "jsonpath={.data.mode}"]),
+        "fast"
+    );
+    // The selector and the object's labels are defaulted from the template.
+    assert_eq!(
+        s.ok(&[
+            "get",
+            "rc",
+            "rcweb",
+            "-o",
+            "jsonpath={.spec.selector.app}|{.metadata.labels.app}"
+        ]),
+        "rcweb|rcweb"
+    );
+    let first = wait_running(&s, "app=rcweb", 2);
+    let uid = s.ok(&["get", "rc", "rcweb", "-o", "jsonpath={.metadata.uid}"]);
+    let owners = s.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=rcweb",
+        "-o",
+        r#"jsonpath={range .items[*]}{.metadata.generateName}|{.metadata.ownerReferences[0].apiVersion}|{.metadata.ownerReferences[0].kind}|{.metadata.ownerReferences[0].name}|{.metadata.ownerReferences[0].uid}|{.metadata.ownerReferences[0].controller}|{.metadata.ownerReferences[0].blockOwnerDeletion}{"\n"}{end}"#,
+    ]);
+    let want = format!("rcweb-|v1|ReplicationController|rcweb|{uid}|true|true");
+    assert!(
+        owners.lines().all(|l| l == want) && owners.lines().count() == 2,
+        "{owners}"
+    );
+    wait_for(&s, 60, "DESIRED/CURRENT/READY 2", || {
+        let row = rc_row(&s, "rcweb");
+        (row.get(..4) == Some(&["rcweb", "2", "2", "2"].map(String::from)[..]))
+            .then_some(())
+            .ok_or(row.join(" "))
+    });
+    let wide = s.ok(&["get", "rc", "rcweb", "-o", "wide"]);
+    assert!(
+        wide.contains("CONTAINERS") && wide.contains("busybox") && wide.contains("app=rcweb"),
+        "{wide}"
+    );
+    let all = s.ok(&["get", "all"]);
+    assert!(all.contains("replicationcontroller/rcweb"), "{all}");
+
+    // A deleted pod is replaced.
+    ok_or_log(&s, &["delete", "pod", &first[0].name, "--wait=false"]);
+    wait_for(&s, 90, "replacement pod", || {
+        let live = running(&s, "app=rcweb");
+        if live.len() == 2 && live.iter().all(|p| p.name != first[0].name) {
+            Ok(())
+        } else {
+            Err(format!("{:?}", pods(&s, "app=rcweb")))
+        }
+    });
+
+    // Scale through the scale subresource.
+    ok_or_log(&s, &["scale", "rc", "rcweb", "--replicas=3"]);
+    wait_running(&s, "app=rcweb", 3);
+    let described = ok_or_log(&s, &["describe", "rc", "rcweb"]);
+    assert!(
+        described.contains("3 current / 3 desired")
+            && described.contains("Selector:     app=rcweb"),
+        "{described}"
+    );
+
+    // A selector that does not select the template's pods is refused with 422.
+    let invalid = "apiVersion: v1
+kind: ReplicationController
+metadata: {name: bad}
+spec:
+  selector: {app: other}
+  template:
+    metadata: {labels: {app: bad}}
+    spec:
+      containers: [{name: main, image: busybox}]
+";
+    let out = s.apply_stdin(&["create", "-f", "-", "-v=6"], invalid);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("422 Unprocessable Entity"), "{err}");
+    assert!(
+        err.contains(r#"spec.template.metadata.labels: Invalid value: map[string]string{"app":"bad"}: `selector` does not match template `labels`"#),
+        "{err}"
+    );
+
+    // Deleting it collects its pods in the background.
+    let deleted = ok_or_log(&s, &["delete", "rc", "rcweb"]);
+    assert!(
+        deleted.contains(r#"replicationcontroller "rcweb" deleted"#),
+        "{deleted}"
+    );
+    eventually(60, "pods of rcweb collected", || {
+        pods(&s, "app=rcweb").is_empty().then_some(())
+    });
 }
 
 #[test]
