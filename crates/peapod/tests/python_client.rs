@@ -1,7 +1,7 @@
 //! The official Python client (Debian's python3-kubernetes) against a peapod node: the
 //! scenarios of its own end-to-end tests that found differences from kube-apiserver (stdin
 //! in WebSocket TEXT frames, WebSocket port-forward, typed DELETE answers, the `kubernetes`
-//! Service). Each check is a function of `python/client_checks.py`.
+//! Service, ReplicationControllers). Each check is a function of `python/client_checks.py`.
 
 mod common;
 
@@ -56,8 +56,20 @@ spec:
     image: busybox
     imagePullPolicy: IfNotPresent
     command: [sh, -c, 'mkdir -p /www && echo served-through-portforward > /www/index.html && exec httpd -f -p 8080 -h /www']
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: py-rc}
+spec:
+  replicas: 0
+  template:
+    metadata: {labels: {app: py-rc}}
+    spec:
+      containers:
+      - {name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}
 "#,
     );
+    check(&s, "replication_controllers", &[]);
     check(&s, "delete_returns_typed_objects", &[]);
     check(&s, "kubernetes_service", &[]);
     wait_ready(&s, "py-shell");

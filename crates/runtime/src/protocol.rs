@@ -119,8 +119,14 @@ pub fn send_on(stream: &UnixStream, msg: &impl Serialize, fds: &[RawFd]) -> anyh
     let iov = [IoSlice::new(&line)];
     let cmsgs = [ControlMessage::ScmRights(fds)];
     let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &cmsgs };
-    let n = sendmsg::<()>(stream.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), None)
-        .context("sending request")?;
+    // With a send timeout set, a signal interrupts sendmsg even under SA_RESTART
+    // (signal(7)): retry.
+    let n = loop {
+        match sendmsg::<()>(stream.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), None) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            other => break other.context("sending request")?,
+        }
+    };
     if n < line.len() {
         let mut w = stream;
         w.write_all(&line[n..])?;
@@ -153,13 +159,20 @@ pub fn receive<T: DeserializeOwned>(stream: &UnixStream) -> anyhow::Result<(T, V
     while !data.contains(&b'\n') {
         let mut cmsg = nix::cmsg_space!([RawFd; 4]);
         let mut iov = [IoSliceMut::new(&mut buf)];
-        let msg = recvmsg::<()>(
-            stream.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        )
-        .context("receiving request")?;
+        // A receive timeout makes recvmsg fail with EINTR on any signal, SA_RESTART or not
+        // (signal(7)); the supervisor's SIGCHLD arrives whenever a child exits, so retry
+        // (giving up here closed the connection and the caller saw EPIPE).
+        let msg = loop {
+            match recvmsg::<()>(
+                stream.as_raw_fd(),
+                &mut iov,
+                Some(&mut cmsg),
+                MsgFlags::MSG_CMSG_CLOEXEC,
+            ) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                other => break other.context("receiving request")?,
+            }
+        };
         let n = msg.bytes;
         for c in msg.cmsgs().context("reading control messages")? {
             if let ControlMessageOwned::ScmRights(rfds) = c {

@@ -110,9 +110,35 @@ impl TestEnv {
 
     /// Creates and starts a container.
     pub fn run(&self, sandbox: &str, c: &ContainerConfig) -> String {
-        let id = self.rt.create_container(sandbox, c).unwrap();
+        let id = match self.rt.create_container(sandbox, c) {
+            Ok(id) => id,
+            Err(e) => panic!(
+                "create {}: {e:#}\n--- supervisor logs ---\n{}",
+                c.name,
+                self.supervisor_logs()
+            ),
+        };
         self.rt.start_container(&id).unwrap();
         id
+    }
+
+    /// Every sandbox's supervisor log, for failure messages.
+    pub fn supervisor_logs(&self) -> String {
+        let mut out = String::new();
+        let sandboxes = self.tmp.path().join("data").join("sandboxes");
+        for entry in std::fs::read_dir(&sandboxes)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let log = entry.path().join("supervisor.log");
+            out.push_str(&format!(
+                "{}:\n{}\n",
+                log.display(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            ));
+        }
+        out
     }
 
     pub fn wait_exit(&self, id: &str) -> ContainerStatus {
