@@ -33,7 +33,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async move {
+    crate::shutdown::run(rt, async move {
         let token = std::fs::read_to_string(&args.token_file)
             .with_context(|| format!("read {}", args.token_file.display()))?;
         let (hash, secret) = token
@@ -95,7 +95,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
         println!("joined {} as node {node_name}", args.server);
         tokio::select! {
             r = peapod_agent::run(client, cfg) => r,
-            _ = crate::cmd_server::wait_for_shutdown() => Ok(()),
+            _ = crate::shutdown::signalled() => Ok(()),
         }
     })
 }

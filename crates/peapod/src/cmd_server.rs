@@ -52,7 +52,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async move {
+    crate::shutdown::run(rt, async move {
         let server = peapod_apiserver::start(peapod_apiserver::ServerConfig {
             data_dir: args.data_dir.clone(),
             bind_address: args.bind_address,
@@ -99,7 +99,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
         }
         println!("peapod API server listening on https://{}", server.addr);
         println!("export KUBECONFIG={}", server.kubeconfig.display());
-        wait_for_shutdown().await;
+        crate::shutdown::signalled().await;
         anyhow::Ok(())
     })
 }
@@ -113,17 +113,4 @@ fn spawn_logged(
             tracing::error!(error = format!("{e:#}"), "{what} stopped");
         }
     });
-}
-
-pub async fn wait_for_shutdown() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
-    tracing::info!("shutting down");
 }

@@ -11,6 +11,7 @@ mod insecure;
 mod logging;
 mod node_flags;
 mod node_ipam;
+mod shutdown;
 
 use clap::{Parser, Subcommand};
 

@@ -85,6 +85,12 @@ impl JoinedAgent {
         std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap_or_default()
     }
 
+    /// SIGTERM; returns how long the agent took to exit.
+    fn terminate(&mut self) -> Duration {
+        let mut c = self.child.take().expect("agent running");
+        common::sigterm_and_wait(&mut c)
+    }
+
     /// SIGKILL, as a crash.
     fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -475,4 +481,43 @@ spec:
         l.contains("from-app").then_some(l)
     });
     assert_eq!(logs, "from-app\n");
+}
+
+#[test]
+fn agent_stops_at_once_on_sigterm_and_resumes_a_termination() {
+    let cidr = unique_cidr();
+    let s = TestServer::start_with(&["--disable-agent", "--cluster-cidr", &cidr]);
+    let mut agent = JoinedAgent::start(&s, &cidr);
+    let name = agent.name.clone();
+    apply(
+        &s,
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: slowstop}}
+spec:
+  nodeName: {name}
+  terminationGracePeriodSeconds: 8
+  containers:
+  - {{name: c, image: busybox, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}}
+"#
+        ),
+    );
+    wait_ready(&s, "slowstop");
+    // `sleep` as PID 1 ignores SIGTERM: stopping it waits out the whole grace period.
+    s.ok(&["delete", "pod", "slowstop", "--wait=false"]);
+    std::thread::sleep(Duration::from_secs(1));
+    let took = agent.terminate();
+    assert!(
+        took < Duration::from_secs(2),
+        "the agent took {took:?} to stop:\n{}",
+        agent.log()
+    );
+    // The termination resumes when the agent starts again, and the pod goes.
+    agent.spawn();
+    eventually(60, "the interrupted termination finished", || {
+        let out = s.kubectl(&["get", "pod", "slowstop", "-o", "name"]);
+        (!out.status.success()).then_some(())
+    });
 }

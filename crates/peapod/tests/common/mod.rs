@@ -154,6 +154,17 @@ impl TestServer {
         }
     }
 
+    /// SIGTERM, as a service manager stops it; returns how long the process took to exit.
+    pub fn terminate(&mut self) -> Duration {
+        let mut c = self.child.take().expect("server running");
+        sigterm_and_wait(&mut c)
+    }
+
+    /// Starts the server again on the same data dir and port (after `terminate`/`kill9`).
+    pub fn start_again(&mut self) {
+        self.spawn();
+    }
+
     pub fn restart(&mut self) {
         self.kill9();
         self.spawn();
@@ -259,6 +270,18 @@ impl Drop for TestServer {
             }
         }
     }
+}
+
+/// Sends SIGTERM to `child` and reaps it; returns the time from signal to exit.
+pub fn sigterm_and_wait(child: &mut Child) -> Duration {
+    let t0 = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM failed");
+    let _ = child.wait();
+    t0.elapsed()
 }
 
 fn rand_u32() -> u32 {
