@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Container, ExecAction, HTTPGetAction, TCPSocketAction};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use peapod_runtime::Runtime;
+use peapod_runtime::{Runtime, TimeoutError};
 use tokio::net::TcpStream;
 
 use crate::{grpc_health, http_probe};
@@ -45,14 +45,10 @@ pub async fn exec(t: &Target<'_>, action: &ExecAction, timeout: Duration) -> Out
                 Outcome::Failure(text.trim_end().to_string())
             }
         }
-        Ok(Err(e)) => {
-            let msg = format!("{e:#}");
-            if msg.contains("timed out") {
-                Outcome::Failure(format!("command timed out after {timeout:?}"))
-            } else {
-                Outcome::Failure(msg)
-            }
+        Ok(Err(e)) if e.downcast_ref::<TimeoutError>().is_some() => {
+            Outcome::Failure(format!("command timed out after {timeout:?}"))
         }
+        Ok(Err(e)) => Outcome::Failure(format!("{e:#}")),
         Err(e) => Outcome::Failure(e.to_string()),
     }
 }

@@ -23,7 +23,7 @@ mod supervisor;
 pub mod volumes;
 
 pub use config::*;
-pub use errors::ContainerConfigError;
+pub use errors::{ContainerConfigError, ProcessStartError, TimeoutError};
 pub use runtime::{
     AttachOptions, AttachSession, ContainerId, ExecOptions, ExecOutput, ExecSession,
     RecoveryReport, Runtime, Sandbox, SandboxId, SandboxState, SandboxStatus,

@@ -7,6 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::errors::ErrorKind;
 use anyhow::{bail, Context};
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 use serde::de::DeserializeOwned;
@@ -63,6 +64,9 @@ pub struct Response {
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The typed error `error` came from, when the caller classifies it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ErrorKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_pid: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,14 +89,21 @@ impl Response {
             ..Default::default()
         }
     }
+    /// A failure reply that keeps the kind of a typed error.
+    pub fn failure(e: &anyhow::Error) -> Self {
+        Response {
+            kind: ErrorKind::of(e),
+            ..Response::err(format!("{e:#}"))
+        }
+    }
     pub fn into_result(self) -> anyhow::Result<Response> {
         if self.ok {
-            Ok(self)
-        } else {
-            bail!(
-                "{}",
-                self.error.unwrap_or_else(|| "supervisor error".into())
-            )
+            return Ok(self);
+        }
+        let message = self.error.unwrap_or_else(|| "supervisor error".into());
+        match self.kind {
+            Some(kind) => Err(kind.error(message)),
+            None => bail!("{message}"),
         }
     }
 }

@@ -49,13 +49,6 @@ impl FailedRun {
     }
 }
 
-/// The runtime validates and prepares the container's process while creating it; when that
-/// fails (no such executable, not executable, bad working directory) runc-based runtimes
-/// fail the start instead, so Kubernetes reports RunContainerError and backs off.
-pub(super) fn process_exec_failed(runtime_error: &str) -> bool {
-    runtime_error.contains("error in executing process")
-}
-
 impl PodWorker {
     /// Starts a container that has no running instance: at once the first time; after a
     /// failed attempt only once the restart back-off (or the create retry period) allows.

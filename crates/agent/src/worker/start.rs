@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use k8s_openapi::api::core::v1::Container;
-use peapod_runtime::{ContainerConfig, ContainerConfigError, ContainerStatus as RtStatus};
+use peapod_runtime::{
+    ContainerConfig, ContainerConfigError, ContainerStatus as RtStatus, ProcessStartError,
+};
 
-use super::restarts::process_exec_failed;
 use super::{Instances, PodWorker};
 use crate::container_config::{container_config, ContainerInputs};
 use crate::ctx::Ctx;
@@ -217,7 +218,7 @@ impl PodWorker {
                     "Failed",
                     format!("Error: {msg}"),
                 );
-                if process_exec_failed(&msg) {
+                if e.downcast_ref::<ProcessStartError>().is_some() {
                     self.run_failed(c, None, restart, msg);
                 } else if let Some(config) = e.downcast_ref::<ContainerConfigError>() {
                     // What the pod asked for cannot be set up: retried at the create pace,

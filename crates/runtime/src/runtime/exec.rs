@@ -13,6 +13,7 @@ use nix::fcntl::OFlag;
 use nix::unistd::pipe2;
 
 use super::{Runtime, CALL_TIMEOUT};
+use crate::errors::TimeoutError;
 use crate::protocol::{self, Request};
 
 #[derive(Debug, Clone, Default)]
@@ -172,7 +173,7 @@ impl Runtime {
             Err(e) => {
                 // SAFETY: kill(2) on the exec'd process we started.
                 unsafe { libc::kill(pid, libc::SIGKILL) };
-                return Err(e.context("exec timed out"));
+                return Err(e.context(TimeoutError(timeout)));
             }
         };
         let _ = writer.join();

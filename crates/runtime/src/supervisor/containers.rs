@@ -21,6 +21,7 @@ use super::server::Supervisor;
 use super::tty_executor::TtyExecutor;
 use crate::cgroups::{self, Layout};
 use crate::config::TerminationMessagePolicy;
+use crate::errors::ProcessStartError;
 use crate::logs::{log_tail, LineSplitter, LogWriter, Stream};
 use crate::status::{read_json, write_json_atomic, ContainerMeta, ContainerState, ContainerStatus};
 
@@ -144,10 +145,26 @@ pub(super) fn build_container(id: &str, inputs: CreateInputs) -> anyhow::Result<
         .with_systemd(false)
         .with_detach(true)
         .build()
-        .map_err(|e| anyhow::anyhow!("creating container {id}: {e}"))?;
+        .map_err(|e| {
+            let message = format!("creating container {id}: {e}");
+            if exec_failed(&e) {
+                anyhow::Error::new(ProcessStartError(message))
+            } else {
+                anyhow::anyhow!(message)
+            }
+        })?;
     lc.pid()
         .map(|p| p.as_raw())
         .context("libcontainer returned no pid")
+}
+
+/// Whether libcontainer failed because the container's init could not execute the process
+/// (its executor's validation or exec: missing or non-executable binary, bad cwd). That
+/// failure reaches us as `ChannelError::ExecError` wrapped in `CreateContainerError`, whose
+/// fields libcontainer 0.7 keeps private, so the variant is read from the error's derived
+/// `Debug` form: its variant names, not its wording.
+fn exec_failed(e: &libcontainer::error::LibcontainerError) -> bool {
+    format!("{e:?}").contains("ExecError(")
 }
 
 impl Supervisor {

@@ -15,14 +15,20 @@ use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
 use super::containers::{build_container, NewCtr};
 use super::server::Supervisor;
+use crate::errors::ProcessStartError;
 use crate::protocol::{self, Response};
+
+/// Report prefixes of a failed creation: the kind of error is kept across the pipe.
+const ERROR: &str = "error: ";
+const PROCESS_START_ERROR: &str = "process-start-error: ";
 
 /// A container whose creator process is still at work; the caller's connection is
 /// answered when it reports.
 pub(super) struct PendingCreate {
     id: String,
     new: NewCtr,
-    /// Read end of the creator's report: `ok <pid>` or `error: <message>`, one line.
+    /// Read end of the creator's report, one line: `ok <pid>`, `error: <message>` or
+    /// `process-start-error: <message>` (a [`ProcessStartError`]).
     report: OwnedFd,
     creator: Pid,
     conn: UnixStream,
@@ -46,7 +52,7 @@ impl Supervisor {
                 conn,
             }),
             Err(e) => {
-                let _ = protocol::reply(&conn, &Response::err(format!("{e:#}")));
+                let _ = protocol::reply(&conn, &Response::failure(&e));
             }
         }
     }
@@ -70,7 +76,14 @@ impl Supervisor {
                 }));
                 let line = match built {
                     Ok(Ok(pid)) => format!("ok {pid}\n"),
-                    Ok(Err(e)) => format!("error: {}\n", format!("{e:#}").replace('\n', " ")),
+                    Ok(Err(e)) => {
+                        let prefix = if e.downcast_ref::<ProcessStartError>().is_some() {
+                            PROCESS_START_ERROR
+                        } else {
+                            ERROR
+                        };
+                        format!("{prefix}{}\n", format!("{e:#}").replace('\n', " "))
+                    }
                     Err(_) => "error: the container creator panicked\n".to_string(),
                 };
                 let _ = nix::unistd::write(&report_wr, line.as_bytes());
@@ -116,7 +129,7 @@ impl Supervisor {
                 pid: Some(pid),
                 ..Response::ok()
             },
-            Err(e) => Response::err(format!("{e:#}")),
+            Err(e) => Response::failure(&e),
         };
         let _ = protocol::reply(&p.conn, &resp);
     }
@@ -141,7 +154,10 @@ fn read_report(fd: OwnedFd) -> anyhow::Result<i32> {
     if let Some(pid) = line.strip_prefix("ok ") {
         return pid.parse().context("creator reported a bad pid");
     }
-    match line.strip_prefix("error: ") {
+    if let Some(msg) = line.strip_prefix(PROCESS_START_ERROR) {
+        return Err(ProcessStartError(msg.to_string()).into());
+    }
+    match line.strip_prefix(ERROR) {
         Some(msg) => bail!("{msg}"),
         None => bail!("container creator died without a report"),
     }
