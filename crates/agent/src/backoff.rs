@@ -36,21 +36,24 @@ impl Backoff {
         finished: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Decision {
-        let ran = started
-            .and_then(|s| (finished - s).to_std().ok())
-            .unwrap_or_default();
-        if ran >= RESET_AFTER {
+        if ran_long(started, finished) {
             self.delays.remove(key);
         }
-        let Some(delay) = self.delays.get(key).copied() else {
-            return Decision::RestartNow;
-        };
-        let until = finished + chrono::Duration::from_std(delay).unwrap_or_default();
-        if now >= until {
-            Decision::RestartNow
-        } else {
-            Decision::Wait { delay, until }
+        decide(self.delays.get(key).copied(), started, finished, now)
+    }
+
+    /// Records a restart after the run [`Backoff::check`] allowed: a long run resets the
+    /// back-off first.
+    pub fn restart_after(
+        &mut self,
+        key: &str,
+        started: Option<DateTime<Utc>>,
+        finished: DateTime<Utc>,
+    ) {
+        if ran_long(started, finished) {
+            self.delays.remove(key);
         }
+        self.restarted(key);
     }
 
     /// Records a restart: the next one waits twice as long (up to [`MAX`]).
@@ -82,6 +85,32 @@ impl Backoff {
         let delay = (INITIAL * 2u32.pow(doublings)).min(MAX);
         self.delays.insert(key.to_string(), delay);
     }
+}
+
+/// What [`Backoff::check`] decides, without changing anything: `delay` is the container's
+/// current back-off (none before its first restart).
+pub fn decide(
+    delay: Option<Duration>,
+    started: Option<DateTime<Utc>>,
+    finished: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Decision {
+    let Some(delay) = delay.filter(|_| !ran_long(started, finished)) else {
+        return Decision::RestartNow;
+    };
+    let until = finished + chrono::Duration::from_std(delay).unwrap_or_default();
+    if now >= until {
+        Decision::RestartNow
+    } else {
+        Decision::Wait { delay, until }
+    }
+}
+
+/// A run this long resets the back-off.
+fn ran_long(started: Option<DateTime<Utc>>, finished: DateTime<Utc>) -> bool {
+    started
+        .and_then(|s| (finished - s).to_std().ok())
+        .is_some_and(|ran| ran >= RESET_AFTER)
 }
 
 /// `10s`, `1m20s`, `5m0s` like Go's Duration printing in kubelet messages.

@@ -45,3 +45,31 @@ impl ErrorKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Response;
+
+    /// A reply read back from the socket carries the same error type.
+    fn across_socket(e: anyhow::Error) -> anyhow::Error {
+        let line = serde_json::to_string(&Response::failure(&e)).unwrap();
+        let resp: Response = serde_json::from_str(&line).unwrap();
+        resp.into_result().unwrap_err()
+    }
+
+    #[test]
+    fn a_process_start_error_stays_typed_across_the_socket() {
+        let e = anyhow::Error::new(ProcessStartError("no such file".into())).context("creating");
+        let back = across_socket(e);
+        assert!(back.downcast_ref::<ProcessStartError>().is_some());
+        assert_eq!(format!("{back:#}"), "creating: no such file");
+    }
+
+    #[test]
+    fn other_errors_stay_plain() {
+        let back = across_socket(anyhow::anyhow!("boom"));
+        assert!(back.downcast_ref::<ProcessStartError>().is_none());
+        assert_eq!(back.to_string(), "boom");
+    }
+}

@@ -6,7 +6,9 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::PodStatus;
 use peapod_runtime::ContainerState as RtState;
 
-use super::{all_containers, Instances, PodWorker, SandboxRef};
+use super::role::containers;
+use super::state::Lifecycle;
+use super::{Instances, PodWorker, SandboxRef};
 use crate::admission;
 use crate::images::{display_name, image_id};
 
@@ -26,10 +28,14 @@ impl PodWorker {
         let status = self.pod.status.clone().unwrap_or_default();
         let phase = status.phase.clone().unwrap_or_default();
         let terminal = phase == "Succeeded" || phase == "Failed";
-        self.finished = terminal;
+        if terminal {
+            self.lifecycle = Lifecycle::Finished { terminal: None };
+        }
         if status.start_time.is_some() {
             // We admitted it before the restart.
-            self.admitted = true;
+            if !terminal {
+                self.lifecycle = Lifecycle::Running;
+            }
             self.start_time = status.start_time.as_ref().map(crate::timeconv::from_time);
             // A finished pod no longer holds node resources.
             if let (Some(spec), false) = (&self.pod.spec, terminal) {
@@ -64,7 +70,7 @@ impl PodWorker {
         let instances = self.instances().await;
         self.adopt_images(&status, &instances);
         let spec = self.pod.spec.clone().unwrap_or_default();
-        for (c, _) in all_containers(&spec) {
+        for (c, _) in containers(&spec) {
             if let Some((Some(cur), _)) = instances.get(&c.name) {
                 // A crash-looping container keeps waiting out its back-off.
                 self.backoff.seed(&c.name, cur.restart_count);
@@ -86,14 +92,14 @@ impl PodWorker {
             .chain(status.init_container_statuses.iter().flatten())
             .filter_map(|s| s.container_id.clone().map(|id| (id, s.ready)))
             .collect();
-        for (c, init) in all_containers(&spec) {
+        for (c, role) in containers(&spec) {
             if let Some((Some(cur), _)) = instances.get(&c.name) {
                 if cur.state == RtState::Running {
                     let ready = was_ready
                         .get(&crate::status::container_id(&cur.id))
                         .copied()
                         .unwrap_or(false);
-                    self.start_probes(c, init, &cur.id, ready);
+                    self.start_probes(c, role, &cur.id, ready);
                 }
             }
         }
@@ -116,7 +122,7 @@ impl PodWorker {
                     .map(|id| (id, (s.image.as_str(), s.image_id.as_str())))
             })
             .collect();
-        for (c, _) in all_containers(&spec) {
+        for (c, _) in containers(&spec) {
             let Some((Some(cur), _)) = instances.get(&c.name) else {
                 continue;
             };

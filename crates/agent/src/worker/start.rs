@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use k8s_openapi::api::core::v1::Container;
-use peapod_runtime::{
-    ContainerConfig, ContainerConfigError, ContainerStatus as RtStatus, ProcessStartError,
-};
+use peapod_runtime::{ContainerConfig, ContainerConfigError, ProcessStartError};
 
-use super::{Instances, PodWorker};
+use super::role::Role;
+use super::PodWorker;
 use crate::container_config::{container_config, ContainerInputs};
 use crate::ctx::Ctx;
 use crate::env::{container_env, EnvInputs, Sources};
@@ -46,50 +45,27 @@ async fn create(ctx: &Ctx, p: Prepared) -> Created {
 
 impl PodWorker {
     /// Creates and starts one container instance as restart number `restart`; `replace`
-    /// is a never-started instance to remove first.
+    /// is (the id of) a never-started instance to remove first.
     pub(super) async fn start(
         &mut self,
         c: &Container,
-        init: bool,
-        replace: Option<&RtStatus>,
+        role: Role,
+        replace: Option<&str>,
         restart: u32,
     ) {
-        if let Some(p) = self.prepare(c, init, replace, restart).await {
+        if let Some(p) = self.prepare(c, role, replace, restart).await {
             let created = create(&self.ctx, p).await;
-            self.launch(c, init, restart, created).await;
+            self.launch(c, role, restart, created).await;
         }
-    }
-
-    /// App containers that never had an instance and may start now (what `start_or_retry`
-    /// would start at once) are started by `start_all` when there are several; returns
-    /// their names, which the caller's pass then leaves alone.
-    pub(super) async fn start_fresh_together(
-        &mut self,
-        containers: &[Container],
-        instances: &Instances,
-    ) -> Vec<String> {
-        let fresh: Vec<&Container> = containers
-            .iter()
-            .filter(|c| {
-                instances.get(&c.name).is_none_or(|(cur, _)| cur.is_none())
-                    && !self.create_retry_pending(&c.name)
-                    && !self.start_failed.contains_key(&c.name)
-            })
-            .collect();
-        if fresh.len() < 2 {
-            return Vec::new();
-        }
-        self.start_all(&fresh).await;
-        fresh.iter().map(|c| c.name.clone()).collect()
     }
 
     /// The first start of several app containers: each is prepared (in order), all are
     /// created at once, then each is started in order, after the previous one's postStart,
     /// as soon as it is created: the first starts while later ones are still being made.
-    async fn start_all(&mut self, cs: &[&Container]) {
+    pub(super) async fn start_all(&mut self, cs: &[&Container]) {
         let mut creations = Vec::new();
         for c in cs {
-            if let Some(p) = self.prepare(c, false, None, 0).await {
+            if let Some(p) = self.prepare(c, Role::App, None, 0).await {
                 let ctx = self.ctx.clone();
                 creations.push((*c, tokio::spawn(async move { create(&ctx, p).await })));
             }
@@ -99,7 +75,7 @@ impl PodWorker {
                 result: Err(anyhow::anyhow!("creating the container: {e}")),
                 took: Duration::ZERO,
             });
-            self.launch(c, false, 0, created).await;
+            self.launch(c, Role::App, 0, created).await;
         }
     }
 
@@ -109,22 +85,28 @@ impl PodWorker {
     async fn prepare(
         &mut self,
         c: &Container,
-        init: bool,
-        replace: Option<&RtStatus>,
+        role: Role,
+        replace: Option<&str>,
         restart: u32,
     ) -> Option<Prepared> {
         if super::sandbox::env_needs_pod_ip(c) && !self.network_ready().await {
             return None;
         }
         let sb = self.live_sandbox().cloned()?;
-        if let Some(s) = replace {
-            let id = s.id.clone();
+        if let Some(id) = replace {
+            let id = id.to_string();
             let _ = self.ctx.rt(move |rt| rt.remove_container(&id)).await;
         }
         let pod = self.pod.clone();
         let rec = match self
             .puller
-            .ensure(&self.ctx.images, &self.ctx.events, &pod, c, init)
+            .ensure(
+                &self.ctx.images,
+                &self.ctx.events,
+                &pod,
+                c,
+                role.listed_as_init(),
+            )
             .await
         {
             Ok(r) => r,
@@ -167,14 +149,14 @@ impl PodWorker {
                 env
             }
             Err(msg) => {
-                self.config_error(c, init, msg);
+                self.config_error(c, role, msg);
                 return None;
             }
         };
         let layer_dirs = match self.ctx.images.layer_dirs(&rec) {
             Ok(d) => d,
             Err(e) => {
-                self.config_error(c, init, e.to_string());
+                self.config_error(c, role, e.to_string());
                 return None;
             }
         };
@@ -193,7 +175,7 @@ impl PodWorker {
         }) {
             Ok(cfg) => cfg,
             Err(msg) => {
-                self.config_error(c, init, msg);
+                self.config_error(c, role, msg);
                 return None;
             }
         };
@@ -205,7 +187,7 @@ impl PodWorker {
 
     /// After the runtime created (or failed to create) the instance: Created event, start,
     /// Started event, postStart hook, probes.
-    async fn launch(&mut self, c: &Container, init: bool, restart: u32, created: Created) {
+    async fn launch(&mut self, c: &Container, role: Role, restart: u32, created: Created) {
         let pod = self.pod.clone();
         let id = match created.result {
             Ok(id) => id,
@@ -213,11 +195,14 @@ impl PodWorker {
                 let msg = format!("{e:#}");
                 self.container_event(
                     c,
-                    init,
+                    role,
                     EventType::Warning,
                     "Failed",
                     format!("Error: {msg}"),
                 );
+                // The process could not be executed (no such executable, not executable,
+                // bad working directory): runc-based runtimes fail the start for these, so
+                // it is RunContainerError, retried through the restart back-off.
                 if e.downcast_ref::<ProcessStartError>().is_some() {
                     self.run_failed(c, None, restart, msg);
                 } else if let Some(config) = e.downcast_ref::<ContainerConfigError>() {
@@ -246,7 +231,7 @@ impl PodWorker {
         self.waiting.remove(&c.name);
         self.container_event(
             c,
-            init,
+            role,
             EventType::Normal,
             "Created",
             format!("Created container: {}", c.name),
@@ -265,7 +250,7 @@ impl PodWorker {
             let msg = format!("failed to start container {:?}: {e:#}", c.name);
             self.container_event(
                 c,
-                init,
+                role,
                 EventType::Warning,
                 "Failed",
                 format!("Error: {msg}"),
@@ -276,13 +261,14 @@ impl PodWorker {
         self.start_failed.remove(&c.name);
         self.container_event(
             c,
-            init,
+            role,
             EventType::Normal,
             "Started",
             format!("Started container {}", c.name),
         );
         let pod_ip = self.pod_ip();
-        if let Err(msg) = post_start(&self.ctx, &pod, c, init, &id, &pod_ip).await {
+        if let Err(msg) = post_start(&self.ctx, &pod, c, role.listed_as_init(), &id, &pod_ip).await
+        {
             // Shown while the container waits for its restart (per restartPolicy).
             self.waiting.insert(
                 c.name.clone(),
@@ -292,7 +278,7 @@ impl PodWorker {
                 &self.ctx,
                 &pod,
                 Some(c),
-                init,
+                role.listed_as_init(),
                 &id,
                 &pod_ip,
                 self.spec_grace(),
@@ -301,13 +287,13 @@ impl PodWorker {
             .await;
             return;
         }
-        self.start_probes(c, init, &id, false);
+        self.start_probes(c, role, &id, false);
     }
 
-    pub(super) fn config_error(&mut self, c: &Container, init: bool, msg: String) {
+    pub(super) fn config_error(&mut self, c: &Container, role: Role, msg: String) {
         self.container_event(
             c,
-            init,
+            role,
             EventType::Warning,
             "Failed",
             format!("Error: {msg}"),
@@ -321,13 +307,18 @@ impl PodWorker {
     fn container_event(
         &self,
         c: &Container,
-        init: bool,
+        role: Role,
         kind: EventType,
         reason: &str,
         message: impl Into<String>,
     ) {
-        self.ctx
-            .events
-            .container(&self.pod, &c.name, init, kind, reason, message);
+        self.ctx.events.container(
+            &self.pod,
+            &c.name,
+            role.listed_as_init(),
+            kind,
+            reason,
+            message,
+        );
     }
 }
