@@ -233,13 +233,8 @@ impl Planner<'_> {
         let cur = o.current.as_ref();
         let Some((failed_at, failed_restart)) = o.failed_run else {
             // Created but never started (agent stopped in between): redo it.
-            out.push(start(
-                c,
-                role,
-                cur.map_or(0, |c| c.restart_count),
-                cur,
-                None,
-            ));
+            let restart = cur.map_or(0, |c| c.restart_count);
+            out.push(start(c, role, restart, cur, None, None));
             return;
         };
         if !retries_failed_runs(role, self.policy) {
@@ -252,7 +247,7 @@ impl Planner<'_> {
         // Each attempt counts as a restart: each is a new container for the kubelet.
         let restart = cur.map_or(failed_restart, |c| c.restart_count) + 1;
         self.after_backoff(c, role, o, run, out, |after| {
-            start(c, role, restart, cur, Some(after))
+            start(c, role, restart, cur, None, Some(after))
         });
     }
 
@@ -283,11 +278,14 @@ impl Planner<'_> {
         self.after_backoff(c, role, o, run, out, |after| {
             // An instance that never ran is replaced; one that ran stays as lastState.
             let replace = cur.started_at.is_none().then_some(cur);
-            let mut action = start(c, role, cur.restart_count + 1, replace, Some(after));
-            if let Action::Start { forget_probes, .. } = &mut action {
-                *forget_probes = Some(cur.id.clone());
-            }
-            action
+            start(
+                c,
+                role,
+                cur.restart_count + 1,
+                replace,
+                Some(cur),
+                Some(after),
+            )
         });
     }
 
@@ -337,6 +335,7 @@ fn start(
     role: Role,
     restart: u32,
     replace: Option<&RtStatus>,
+    ended: Option<&RtStatus>,
     after: Option<Run>,
 ) -> Action {
     Action::Start {
@@ -344,7 +343,7 @@ fn start(
         role,
         restart,
         replace: replace.map(|r| r.id.clone()),
-        forget_probes: None,
+        forget_probes: ended.map(|r| r.id.clone()),
         after,
     }
 }
