@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::errors::Cause;
+use crate::errors::{ApiError, ApiResult, Cause};
 use crate::registry::ResourceInfo;
 
 /// Defaults and create-time preparation for a new object (uid etc. already set).
@@ -40,8 +40,20 @@ pub fn validate_update(res: &ResourceInfo, old: &Value, new: &Value) -> Vec<Caus
     ))
 }
 
-pub fn unknown_fields(res: &ResourceInfo, obj: &Value) -> Vec<String> {
-    peapod_apipolicy::unknown_fields(res.gvk, obj)
+/// Strict field validation: a 400 naming every field the kind does not have.
+pub fn reject_unknown_fields(res: &ResourceInfo, obj: &Value) -> ApiResult<()> {
+    let unknown = peapod_apipolicy::unknown_fields(res.gvk, obj);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    Err(ApiError::bad_request(format!(
+        "strict decoding error: {}",
+        list.join(", ")
+    )))
 }
 
 /// Pod admission that needs other objects: the ServiceAccount (token volume) and the
@@ -50,10 +62,9 @@ pub async fn admit_pod_with_objects(
     state: &crate::state::SharedState,
     ns: &str,
     pod: &mut Value,
-) -> crate::errors::ApiResult<Vec<(String, String)>> {
-    use crate::errors::ApiError;
+) -> ApiResult<Vec<(String, String)>> {
     use crate::registry;
-    let sa_res = registry::find("", "v1", "serviceaccounts").expect("registered");
+    let sa_res = registry::core("serviceaccounts");
     let sa_name = peapod_admission::service_account_name(pod).to_string();
     let sa = state
         .objects
@@ -73,7 +84,7 @@ pub async fn admit_pod_with_objects(
         let presets: Vec<Value> = list
             .kvs
             .iter()
-            .filter_map(|kv| crate::objects::decode(kv).ok())
+            .filter_map(|kv| crate::object_store::decode(kv).ok())
             .collect();
         conflicts = peapod_admission::apply_pod_presets(pod, &presets).conflicts;
     }

@@ -6,29 +6,25 @@ use std::time::Duration;
 use peapod_store::EventType;
 use serde_json::{json, Value};
 
-use crate::handlers::{delete_object, DeleteOptions};
-use crate::object;
-use crate::objects::decode;
+use crate::object_meta;
+use crate::object_store::decode;
 use crate::registry::{self, ResourceInfo};
 use crate::state::SharedState;
+use crate::storage::{self, CreateRequest, DeleteOptions, ObjectRef};
 
 pub const SYSTEM_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease"];
-
-fn res(plural: &str) -> &'static ResourceInfo {
-    registry::find("", "v1", plural).expect("core resource is registered")
-}
 
 pub async fn ensure_system_namespaces(state: &SharedState) -> anyhow::Result<()> {
     for ns in SYSTEM_NAMESPACES {
         if state
             .objects
-            .get(res("namespaces"), None, ns)
+            .get(registry::core("namespaces"), None, ns)
             .await?
             .is_none()
         {
             let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-            match crate::handlers::create_internal(state, res("namespaces"), None, obj).await {
+            match create(state, registry::core("namespaces"), None, obj).await {
                 Ok(_) => {}
                 Err(e) if e.code == 409 => {}
                 Err(e) => anyhow::bail!("create namespace {ns}: {}", e.message),
@@ -43,12 +39,12 @@ pub async fn ensure_system_namespaces(state: &SharedState) -> anyhow::Result<()>
 /// ConfigMap that ServiceAccount token volumes project.
 async fn ensure_namespace_objects(state: &SharedState, ns: &str) {
     ensure_default_service_account(state, ns).await;
-    let cm = res("configmaps");
+    let cm = registry::core("configmaps");
     match state.objects.get(cm, Some(ns), "kube-root-ca.crt").await {
         Ok(Some(_)) => {}
         Ok(None) => {
             let obj = peapod_admission::root_ca_configmap(ns, &state.ca_pem);
-            match crate::handlers::create_internal(state, cm, Some(ns), obj).await {
+            match create(state, cm, Some(ns), obj).await {
                 Ok(_) => {}
                 Err(e) if e.code == 409 || e.code == 403 || e.code == 404 => {}
                 Err(e) => {
@@ -61,12 +57,12 @@ async fn ensure_namespace_objects(state: &SharedState, ns: &str) {
 }
 
 async fn ensure_default_service_account(state: &SharedState, ns: &str) {
-    let sa = res("serviceaccounts");
+    let sa = registry::core("serviceaccounts");
     if let Ok(Some(_)) = state.objects.get(sa, Some(ns), "default").await {
         return;
     }
     let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
-    match crate::handlers::create_internal(state, sa, Some(ns), obj).await {
+    match create(state, sa, Some(ns), obj).await {
         Ok(_) => {}
         Err(e) if e.code == 409 || e.code == 403 || e.code == 404 => {}
         Err(e) => {
@@ -99,7 +95,7 @@ pub async fn ensure_kubernetes_service(
             "ports": [{"name": "https", "protocol": "TCP", "port": 443, "targetPort": port}],
         },
     });
-    create_if_missing(state, res("services"), svc).await;
+    create_if_missing(state, registry::core("services"), svc).await;
     let endpoints = json!({
         "apiVersion": "v1", "kind": "Endpoints",
         "metadata": {"name": "kubernetes", "namespace": "default",
@@ -109,7 +105,7 @@ pub async fn ensure_kubernetes_service(
             "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
         }],
     });
-    let ep = res("endpoints");
+    let ep = registry::core("endpoints");
     match state.objects.get(ep, Some("default"), "kubernetes").await {
         Ok(Some((current, rev))) => {
             if current.get("subsets") != endpoints.get("subsets") {
@@ -130,11 +126,27 @@ pub async fn ensure_kubernetes_service(
 }
 
 async fn create_if_missing(state: &SharedState, res: &'static ResourceInfo, obj: Value) {
-    match crate::handlers::create_internal(state, res, Some("default"), obj).await {
+    match create(state, res, Some("default"), obj).await {
         Ok(_) => {}
         Err(e) if e.code == 409 => {}
         Err(e) => tracing::warn!(resource = res.plural, error = %e.message, "create kubernetes"),
     }
+}
+
+/// Creates an object on the server's own behalf, through the same pipeline as a client's.
+async fn create(
+    state: &SharedState,
+    res: &'static ResourceInfo,
+    namespace: Option<&str>,
+    object: Value,
+) -> crate::errors::ApiResult<Value> {
+    let req = CreateRequest {
+        res,
+        namespace,
+        object,
+        dry_run: false,
+    };
+    storage::create(state, req).await
 }
 
 /// Watches namespaces: new ones get a default ServiceAccount, deleted ones are emptied.
@@ -150,7 +162,7 @@ pub fn spawn_namespace_lifecycle(state: SharedState) {
 }
 
 async fn namespace_loop(state: &SharedState) -> anyhow::Result<()> {
-    let nsres = res("namespaces");
+    let nsres = registry::core("namespaces");
     let prefix = nsres.list_prefix(None);
     let list = state.objects.store.list(&prefix, None, 0).await?;
     for kv in &list.kvs {
@@ -170,11 +182,11 @@ async fn namespace_loop(state: &SharedState) -> anyhow::Result<()> {
 }
 
 fn handle_namespace(state: &SharedState, ns: Value) {
-    let Some(name) = object::name(&ns).map(String::from) else {
+    let Some(name) = object_meta::name(&ns).map(String::from) else {
         return;
     };
     let state = state.clone();
-    if object::is_deleting(&ns) {
+    if object_meta::is_deleting(&ns) {
         tokio::spawn(async move { finalize_namespace(&state, &name).await });
     } else {
         tokio::spawn(async move { ensure_namespace_objects(&state, &name).await });
@@ -202,11 +214,16 @@ async fn finalize_namespace(state: &SharedState, ns: &str) {
             for kv in list.kvs {
                 remaining += 1;
                 let Ok(obj) = decode(&kv) else { continue };
-                if object::is_deleting(&obj) {
+                if object_meta::is_deleting(&obj) {
                     continue;
                 }
-                let name = object::name(&obj).unwrap_or_default().to_string();
-                let _ = delete_object(state, r, Some(ns), &name, &opts).await;
+                let name = object_meta::name(&obj).unwrap_or_default().to_string();
+                let target = ObjectRef {
+                    res: r,
+                    namespace: Some(ns),
+                    name: &name,
+                };
+                let _ = storage::delete(state, target, &opts).await;
             }
         }
         if remaining == 0 {
@@ -214,12 +231,12 @@ async fn finalize_namespace(state: &SharedState, ns: &str) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let nsres = res("namespaces");
-    for _ in 0..5 {
+    let nsres = registry::core("namespaces");
+    for _ in 0..storage::RETRIES {
         let Ok(Some((obj, rev))) = state.objects.get(nsres, None, ns).await else {
             return;
         };
-        if !object::finalizers(&obj).is_empty() {
+        if !object_meta::finalizers(&obj).is_empty() {
             return; // Other finalizers still hold it.
         }
         match state.objects.delete(nsres, None, ns, rev).await {

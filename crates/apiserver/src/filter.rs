@@ -4,7 +4,7 @@ use peapod_apimachinery::selectors::{FieldSelector, LabelSelector};
 use serde_json::Value;
 
 use crate::errors::{ApiError, ApiResult};
-use crate::object;
+use crate::object_meta;
 use crate::query::Query;
 use crate::registry::ResourceInfo;
 
@@ -54,12 +54,12 @@ impl Filter {
 
     pub fn matches(&self, obj: &Value) -> bool {
         if let Some(l) = &self.labels {
-            if !l.matches(object::labels(obj)) {
+            if !l.matches(object_meta::labels(obj)) {
                 return false;
             }
         }
         if let Some(f) = &self.fields {
-            return f.matches(|field| object::field_value(obj, field));
+            return f.matches(|field| object_meta::field_value(obj, field));
         }
         true
     }

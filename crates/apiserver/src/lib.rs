@@ -1,7 +1,9 @@
 //! The peapod API server: the Kubernetes REST API over HTTPS, backed by the store.
 //!
-//! Map: `registry` (what is served) → `request` (path → target) → `handlers` (verbs) →
-//! `admission` (policy crate: defaults, validation) → `objects` (store encoding).
+//! Map: `registry` (what is served) → `request` (path → target) → `handlers` (HTTP in and
+//! out of the verbs) → `storage` (the write pipeline: admission, validation, compare-and-swap)
+//! → `object_store` (keys, encoding, resourceVersion over the `peapod_store` trait).
+//! `object_meta` reads and edits objects as JSON.
 //! `discovery`, `openapi`, `tables` serve kubectl; `pki`, `auth`, `listener` secure it.
 
 mod admission;
@@ -10,14 +12,13 @@ mod body;
 mod bootstrap;
 mod discovery;
 mod errors;
-mod events;
 mod filter;
 mod handlers;
 mod join;
 mod listener;
 mod metrics;
-mod object;
-mod objects;
+mod object_meta;
+mod object_store;
 mod openapi;
 pub mod pki;
 mod proxy;
@@ -27,6 +28,7 @@ pub mod registry;
 mod request;
 mod respond;
 mod state;
+mod storage;
 mod tables;
 mod version;
 
@@ -154,7 +156,7 @@ pub async fn start(cfg: ServerConfig) -> anyhow::Result<Server> {
     )?;
 
     let state: SharedState = Arc::new(AppState {
-        objects: objects::Objects {
+        objects: object_store::Objects {
             store: Arc::new(store),
         },
         metrics: metrics::Metrics::default(),

@@ -83,7 +83,7 @@ async fn forward_inner(
         .ok_or_else(|| {
             ApiError::bad_request(format!("pod {name} does not have a host assigned"))
         })?;
-    let nodes = registry::find("", "v1", "nodes").expect("registered");
+    let nodes = registry::core("nodes");
     let (node, _) = state.objects.must_get(nodes, None, node_name).await?;
     let (host, port) = node_endpoint(&node)
         .ok_or_else(|| ApiError::unavailable(format!("node {node_name} has no address")))?;

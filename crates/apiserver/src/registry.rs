@@ -379,6 +379,11 @@ pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resourc
         .find(|r| r.gvk.group == group && r.gvk.version == version && r.plural == plural)
 }
 
+/// A core (`v1`) resource the server itself relies on; its absence is a bug.
+pub(crate) fn core(plural: &str) -> &'static ResourceInfo {
+    find("", "v1", plural).expect("core resource is registered")
+}
+
 pub fn find_kind(gvk: &Gvk) -> Option<&'static ResourceInfo> {
     RESOURCES.iter().find(|r| r.gvk == *gvk)
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::metrics::Metrics;
-use crate::objects::Objects;
+use crate::object_store::Objects;
 
 pub struct AppState {
     pub objects: Objects,

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::object;
+use crate::object_meta;
 use crate::registry::ResourceInfo;
 
 /// What each row carries besides its cells (`includeObject`).
@@ -41,7 +41,7 @@ pub fn row(
             row["object"] = json!({
                 "kind": "PartialObjectMetadata",
                 "apiVersion": "meta.k8s.io/v1",
-                "metadata": object::meta(obj).cloned().unwrap_or_default(),
+                "metadata": object_meta::meta(obj).cloned().unwrap_or_default(),
             })
         }
         IncludeObject::Object => row["object"] = obj.clone(),

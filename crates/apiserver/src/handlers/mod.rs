@@ -1,4 +1,5 @@
-//! Request dispatch: non-resource endpoints, discovery, then resource verbs.
+//! Request dispatch: non-resource endpoints, discovery, then resource verbs. The verb
+//! handlers decode the request and encode the answer; writes are `crate::storage`'s.
 
 mod create;
 mod delete;
@@ -8,8 +9,6 @@ mod subresource;
 mod token;
 mod update;
 mod watch;
-
-pub use delete::{delete_object, DeleteOptions};
 
 use std::time::Instant;
 
@@ -32,6 +31,17 @@ pub struct Ctx<'a> {
     pub query: &'a Query,
     pub accept: &'a str,
     pub content_type: String,
+}
+
+impl Ctx<'_> {
+    /// The object the URL names (for verbs on one object).
+    pub fn object_ref(&self) -> crate::storage::ObjectRef<'_> {
+        crate::storage::ObjectRef {
+            res: self.rr.res,
+            namespace: self.rr.namespace.as_deref(),
+            name: self.rr.name.as_deref().unwrap_or_default(),
+        }
+    }
 }
 
 pub async fn dispatch(State(state): State<SharedState>, req: Request) -> Response {
@@ -235,15 +245,4 @@ async fn resource_verb(
         ),
         _ => ("", Err(ApiError::method_not_allowed())),
     }
-}
-
-/// Creates an object on the server's own behalf (bootstrap, lifecycle loops, events).
-/// Boxed: creating a pod may record an event, which is itself a create.
-pub fn create_internal<'a>(
-    state: &'a SharedState,
-    res: &'static crate::registry::ResourceInfo,
-    ns: Option<&'a str>,
-    obj: serde_json::Value,
-) -> futures::future::BoxFuture<'a, ApiResult<serde_json::Value>> {
-    Box::pin(create::create_object(state, res, ns, obj, false))
 }

@@ -1,34 +1,20 @@
-//! patch: JSON patch, merge patch, strategic merge patch and (create-or-merge) server-side
-//! apply. The patched object then takes the same path as an update; a write that loses a
-//! race is retried on the fresh object unless the patch pinned a resourceVersion.
+//! patch: the patch type from the Content-Type, the patch document from the body; the
+//! storage pipeline applies it.
 
 use axum::body::Body;
-use axum::http::StatusCode;
 use axum::response::Response;
-use peapod_apimachinery::patch;
-use serde_json::Value;
 
 use super::Ctx;
+use crate::body;
 use crate::errors::{ApiError, ApiResult};
-use crate::registry::ResourceInfo;
-use crate::{body, respond};
+use crate::storage::{self, Part, PatchKind, PatchRequest};
 
-const RETRIES: usize = 5;
-
-#[derive(Clone, Copy, PartialEq)]
-enum PatchType {
-    Json,
-    Merge,
-    Strategic,
-    Apply,
-}
-
-fn patch_type(ct: &str) -> ApiResult<PatchType> {
+fn patch_kind(ct: &str) -> ApiResult<PatchKind> {
     Ok(match ct {
-        "application/json-patch+json" => PatchType::Json,
-        "application/merge-patch+json" => PatchType::Merge,
-        "application/strategic-merge-patch+json" => PatchType::Strategic,
-        "application/apply-patch+yaml" | "application/apply-patch+cbor" => PatchType::Apply,
+        "application/json-patch+json" => PatchKind::Json,
+        "application/merge-patch+json" => PatchKind::Merge,
+        "application/strategic-merge-patch+json" => PatchKind::Strategic,
+        "application/apply-patch+yaml" | "application/apply-patch+cbor" => PatchKind::Apply,
         other => {
             return Err(ApiError::new(
                 415,
@@ -39,86 +25,26 @@ fn patch_type(ct: &str) -> ApiResult<PatchType> {
     })
 }
 
-fn apply_patch(res: &ResourceInfo, doc: &Value, p: &Value, kind: PatchType) -> ApiResult<Value> {
-    let bad = |e: patch::PatchError| ApiError::new(422, "Invalid", e.to_string());
-    match kind {
-        PatchType::Json => patch::json_patch(doc, p).map_err(bad),
-        PatchType::Merge => Ok(patch::merge_patch(doc, p)),
-        // Server-side apply is approximated as a strategic merge of the applied config.
-        PatchType::Strategic | PatchType::Apply => {
-            patch::strategic_merge_patch(doc, p, res.gvk).map_err(bad)
-        }
-    }
-}
-
 pub async fn patch(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     let rr = ctx.rr;
-    let name = rr.name.as_deref().unwrap_or_default();
-    let ns = rr.namespace.as_deref();
-    let kind = patch_type(&ctx.content_type)?;
+    let kind = patch_kind(&ctx.content_type)?;
     let bytes = body::read(raw).await?;
     let p = match kind {
-        PatchType::Apply => body::parse_yaml(&bytes)?,
+        PatchKind::Apply => body::parse_yaml(&bytes)?,
         _ => body::parse_json(&bytes)?,
     };
-    if kind != PatchType::Json && !p.is_object() {
+    if kind != PatchKind::Json && !p.is_object() {
         return Err(ApiError::bad_request("the patch must be a JSON object"));
     }
-    let dry_run = ctx.query.dry_run()?;
-    let strict = ctx.query.strict()?;
-    let pinned = p
-        .get("metadata")
-        .and_then(|m| m.get("resourceVersion"))
-        .and_then(Value::as_str)
-        .map(String::from);
-    for attempt in 0..RETRIES {
-        let Some((current, rev)) = ctx.state.objects.get(rr.res, ns, name).await? else {
-            if kind == PatchType::Apply && rr.subresource.is_none() {
-                let mut obj = p.clone();
-                body::check_type(&mut obj, &rr.res.gvk.api_version(), rr.res.gvk.kind)?;
-                if strict {
-                    super::create::reject_unknown_fields(rr.res, &obj)?;
-                }
-                let created =
-                    super::create::create_object(ctx.state, rr.res, ns, obj, dry_run).await?;
-                return Ok(respond::json(StatusCode::CREATED, &created));
-            }
-            return Err(ApiError::not_found(rr.res, name));
-        };
-        if let Some(want) = &pinned {
-            if *want != rev.to_string() {
-                return Err(ApiError::conflict(rr.res, name));
-            }
-        }
-        let mut patched = apply_patch(rr.res, &current, &p, kind)?;
-        body::check_type(&mut patched, &rr.res.gvk.api_version(), rr.res.gvk.kind)?;
-        if strict {
-            super::create::reject_unknown_fields(rr.res, &patched)?;
-        }
-        match super::update::commit_update(
-            ctx.state,
-            rr.res,
-            ns,
-            name,
-            current,
-            rev,
-            patched,
-            rr.subresource.as_deref(),
-            dry_run,
-        )
-        .await
-        {
-            Ok(out) => return Ok(respond::json(StatusCode::OK, &out)),
-            Err(e)
-                if e.code == 409
-                    && e.reason == "Conflict"
-                    && pinned.is_none()
-                    && attempt + 1 < RETRIES =>
-            {
-                continue
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Err(ApiError::conflict(rr.res, name))
+    let req = PatchRequest {
+        target: ctx.object_ref(),
+        patch: p,
+        kind,
+        part: Part::of_subresource(rr.subresource.as_deref()),
+        dry_run: ctx.query.dry_run()?,
+        strict: ctx.query.strict()?,
+    };
+    Ok(super::update::written(
+        storage::patch(ctx.state, req).await?,
+    ))
 }

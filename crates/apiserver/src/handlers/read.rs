@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::Ctx;
 use crate::errors::{ApiError, ApiResult};
 use crate::filter::Filter;
-use crate::objects::decode;
+use crate::object_store::decode;
 use crate::raw_json;
 use crate::respond;
 use crate::tables::{self, IncludeObject};
@@ -23,7 +23,8 @@ pub async fn get(ctx: &Ctx<'_>) -> ApiResult<Response> {
         .await?;
     if tables::wants_table(ctx.accept) {
         let include = IncludeObject::from_query(ctx.query.get("includeObject"));
-        let meta = json!({"resourceVersion": crate::object::resource_version(&obj).unwrap_or("")});
+        let meta =
+            json!({"resourceVersion": crate::object_meta::resource_version(&obj).unwrap_or("")});
         return Ok(respond::json(
             StatusCode::OK,
             &tables::table(rr.res, &[obj], include, meta, true),

@@ -1,4 +1,5 @@
-//! Subresources with their own shapes: scale, binding, eviction.
+//! Subresources with their own shapes: scale (read as a Scale, written through the parent),
+//! binding, eviction. The writes are the storage pipeline's.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,8 @@ use serde_json::{json, Value};
 use super::Ctx;
 use crate::errors::{ApiError, ApiResult};
 use crate::registry::ResourceInfo;
-use crate::{body, object, respond};
+use crate::storage::{self, DeleteOptions};
+use crate::{body, object_meta, respond};
 
 /// `status.selector` of a Scale: the parent's selector in `?labelSelector=` form.
 fn scale_selector(res: &ResourceInfo, obj: &Value) -> String {
@@ -32,7 +34,7 @@ fn scale_selector(res: &ResourceInfo, obj: &Value) -> String {
 }
 
 fn scale_of(res: &ResourceInfo, obj: &Value) -> Value {
-    let meta = object::meta(obj).cloned().unwrap_or_default();
+    let meta = object_meta::meta(obj).cloned().unwrap_or_default();
     let pick = |k: &str| meta.get(k).cloned().unwrap_or(Value::Null);
     let selector = scale_selector(res, obj);
     json!({
@@ -61,56 +63,20 @@ pub async fn get_scale(ctx: &Ctx<'_>) -> ApiResult<Response> {
     Ok(respond::json(StatusCode::OK, &scale_of(rr.res, &obj)))
 }
 
-/// Writes `replicas` into the parent object.
+/// Writes `replicas` into the parent object and answers the parent's Scale.
 async fn set_replicas(
     ctx: &Ctx<'_>,
     replicas: &Value,
     pinned_rv: Option<&str>,
 ) -> ApiResult<Response> {
-    let rr = ctx.rr;
-    let name = rr.name.as_deref().unwrap_or_default();
-    let ns = rr.namespace.as_deref();
-    let Some(n) = replicas.as_i64() else {
-        return Err(ApiError::invalid(
-            rr.res,
-            name,
-            vec![crate::errors::Cause {
-                reason: "FieldValueRequired".into(),
-                field: "spec.replicas".into(),
-                message: "Required value".into(),
-            }],
-        ));
-    };
-    if n < 0 {
-        return Err(ApiError::invalid(
-            rr.res,
-            name,
-            vec![crate::errors::Cause {
-                reason: "FieldValueInvalid".into(),
-                field: "spec.replicas".into(),
-                message: format!("Invalid value: {n}: must be greater than or equal to 0"),
-            }],
-        ));
-    }
+    let target = ctx.object_ref();
+    let n = storage::requested_replicas(target, replicas)?;
     let dry_run = ctx.query.dry_run()?;
-    for _ in 0..5 {
-        let (current, rev) = ctx.state.objects.must_get(rr.res, ns, name).await?;
-        if pinned_rv.is_some_and(|p| p != rev.to_string()) {
-            return Err(ApiError::conflict(rr.res, name));
-        }
-        let mut new = current.clone();
-        new["spec"]["replicas"] = json!(n);
-        match super::update::commit_update(
-            ctx.state, rr.res, ns, name, current, rev, new, None, dry_run,
-        )
-        .await
-        {
-            Ok(out) => return Ok(respond::json(StatusCode::OK, &scale_of(rr.res, &out))),
-            Err(e) if e.code == 409 && pinned_rv.is_none() => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(ApiError::conflict(rr.res, name))
+    let parent = storage::set_replicas(ctx.state, target, n, pinned_rv, dry_run).await?;
+    Ok(respond::json(
+        StatusCode::OK,
+        &scale_of(target.res, &parent),
+    ))
 }
 
 pub async fn update_scale(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
@@ -121,7 +87,7 @@ pub async fn update_scale(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
         .and_then(|s| s.get("replicas"))
         .cloned()
         .unwrap_or(json!(0));
-    let rv = object::resource_version(&scale).map(String::from);
+    let rv = object_meta::resource_version(&scale).map(String::from);
     set_replicas(ctx, &replicas, rv.as_deref()).await
 }
 
@@ -151,9 +117,6 @@ pub async fn patch_scale(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
 
 /// `pods/<name>/binding`: assigns a pod to a node, once.
 pub async fn binding(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
-    let rr = ctx.rr;
-    let name = rr.name.as_deref().unwrap_or_default();
-    let ns = rr.namespace.as_deref();
     let bytes = body::read(raw).await?;
     let b = body::decode(&ctx.content_type, &bytes)?;
     let node = b
@@ -163,104 +126,29 @@ pub async fn binding(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::bad_request("binding target name is required"))?
         .to_string();
-    for _ in 0..5 {
-        let (pod, rev) = ctx.state.objects.must_get(rr.res, ns, name).await?;
-        if object::is_deleting(&pod) {
-            return Err(ApiError::conflict_msg(
-                rr.res,
-                name,
-                "pod is being deleted, cannot be assigned to a host",
-            ));
-        }
-        if let Some(existing) = pod
-            .get("spec")
-            .and_then(|s| s.get("nodeName"))
-            .and_then(Value::as_str)
-            .filter(|n| !n.is_empty())
-        {
-            return Err(ApiError::conflict_msg(
-                rr.res,
-                name,
-                &format!("pod {name} is already assigned to node \"{existing}\""),
-            ));
-        }
-        let mut new = pod.clone();
-        new["spec"]["nodeName"] = json!(node);
-        set_condition(&mut new, "PodScheduled", "True", None, None);
-        match ctx.state.objects.update(rr.res, ns, name, rev, &new).await {
-            Ok(_) => {
-                return Ok(respond::json(
-                    StatusCode::CREATED,
-                    &crate::errors::success_status(None, Some(201)),
-                ))
-            }
-            Err(e) if e.code == 409 => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(ApiError::conflict(rr.res, name))
-}
-
-/// Sets a pod condition, keeping its transition time when the status does not change.
-pub fn set_condition(
-    pod: &mut Value,
-    type_: &str,
-    status: &str,
-    reason: Option<&str>,
-    message: Option<&str>,
-) {
-    let now = object::now_rfc3339();
-    if !pod.get("status").is_some_and(Value::is_object) {
-        pod["status"] = json!({});
-    }
-    let conds = pod["status"]
-        .as_object_mut()
-        .map(|s| s.entry("conditions").or_insert_with(|| json!([])))
-        .and_then(Value::as_array_mut);
-    let Some(conds) = conds else { return };
-    let mut c =
-        json!({"type": type_, "status": status, "lastProbeTime": null, "lastTransitionTime": now});
-    if let Some(r) = reason {
-        c["reason"] = json!(r);
-    }
-    if let Some(m) = message {
-        c["message"] = json!(m);
-    }
-    match conds
-        .iter_mut()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
-    {
-        Some(existing) => {
-            if existing.get("status").and_then(Value::as_str) == Some(status) {
-                c["lastTransitionTime"] = existing
-                    .get("lastTransitionTime")
-                    .cloned()
-                    .unwrap_or(json!(now));
-            }
-            *existing = c;
-        }
-        None => conds.push(c),
-    }
+    storage::bind_pod(ctx.state, ctx.object_ref(), &node).await?;
+    Ok(respond::json(
+        StatusCode::CREATED,
+        &crate::errors::success_status(None, Some(201)),
+    ))
 }
 
 /// `pods/<name>/eviction`: a graceful delete (disruption budgets are not served yet).
 pub async fn eviction(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
-    let rr = ctx.rr;
-    let name = rr.name.as_deref().unwrap_or_default();
     let bytes = body::read(raw).await?;
     let ev = if bytes.is_empty() {
         json!({})
     } else {
         body::decode(&ctx.content_type, &bytes)?
     };
-    let opts = super::DeleteOptions {
+    let opts = DeleteOptions {
         grace_period: ev
             .get("deleteOptions")
             .and_then(|o| o.get("gracePeriodSeconds"))
             .and_then(Value::as_i64),
         ..Default::default()
     };
-    super::delete_object(ctx.state, rr.res, rr.namespace.as_deref(), name, &opts).await?;
+    storage::delete(ctx.state, ctx.object_ref(), &opts).await?;
     Ok(respond::json(
         StatusCode::CREATED,
         &crate::errors::success_status(None, Some(201)),

@@ -13,10 +13,6 @@ use crate::registry;
 use crate::state::SharedState;
 use crate::{body, respond};
 
-fn core(plural: &str) -> &'static registry::ResourceInfo {
-    registry::find("", "v1", plural).expect("core resource is registered")
-}
-
 pub async fn token_request(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     let rr = ctx.rr;
     let ns = rr.namespace.as_deref().unwrap_or("default");
@@ -34,9 +30,9 @@ pub async fn token_request(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
     let mut node = None;
     if let Some(b) = &spec.bound_object_ref {
         let (res, nsopt) = match b.kind.as_str() {
-            "Pod" => (core("pods"), Some(ns)),
-            "Secret" => (core("secrets"), Some(ns)),
-            "Node" => (core("nodes"), None),
+            "Pod" => (registry::core("pods"), Some(ns)),
+            "Secret" => (registry::core("secrets"), Some(ns)),
+            "Node" => (registry::core("nodes"), None),
             _ => {
                 return Err(ApiError::bad_request(format!(
                     "cannot bind token to a {}",
@@ -62,7 +58,7 @@ pub async fn token_request(ctx: &Ctx<'_>, raw: Body) -> ApiResult<Response> {
         node = ctx
             .state
             .objects
-            .get(core("nodes"), None, n)
+            .get(registry::core("nodes"), None, n)
             .await?
             .map(|(v, _)| v);
     }
@@ -108,7 +104,7 @@ pub async fn authenticate(state: &SharedState, header: Option<&str>) -> Option<I
     let sa = state
         .objects
         .get(
-            core("serviceaccounts"),
+            registry::core("serviceaccounts"),
             Some(&ns),
             &verified.service_account.name,
         )
@@ -118,7 +114,7 @@ pub async fn authenticate(state: &SharedState, header: Option<&str>) -> Option<I
     let pod = match &verified.pod {
         Some(p) => state
             .objects
-            .get(core("pods"), Some(&ns), &p.name)
+            .get(registry::core("pods"), Some(&ns), &p.name)
             .await
             .ok()?
             .map(|(v, _)| v),
@@ -127,7 +123,7 @@ pub async fn authenticate(state: &SharedState, header: Option<&str>) -> Option<I
     let secret = match &verified.secret {
         Some(s) => state
             .objects
-            .get(core("secrets"), Some(&ns), &s.name)
+            .get(registry::core("secrets"), Some(&ns), &s.name)
             .await
             .ok()?
             .map(|(v, _)| v),
@@ -136,7 +132,7 @@ pub async fn authenticate(state: &SharedState, header: Option<&str>) -> Option<I
     let node = match &verified.node {
         Some(n) => state
             .objects
-            .get(core("nodes"), None, &n.name)
+            .get(registry::core("nodes"), None, &n.name)
             .await
             .ok()?
             .map(|(v, _)| v),

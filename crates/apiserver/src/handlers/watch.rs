@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::Ctx;
 use crate::errors::{ApiError, ApiResult};
 use crate::filter::Filter;
-use crate::objects::decode;
+use crate::object_store::decode;
 use crate::registry::ResourceInfo;
 use crate::tables::{self, IncludeObject};
 
@@ -38,7 +38,7 @@ impl Render {
                 self.res,
                 std::slice::from_ref(obj),
                 include,
-                json!({"resourceVersion": crate::object::resource_version(obj).unwrap_or("")}),
+                json!({"resourceVersion": crate::object_meta::resource_version(obj).unwrap_or("")}),
                 first,
             ),
             None => obj.clone(),

@@ -7,7 +7,7 @@ use peapod_store::{KeyValue, Revision, Store, StoreError};
 use serde_json::Value;
 
 use crate::errors::{ApiError, ApiResult};
-use crate::object;
+use crate::object_meta;
 use crate::registry::ResourceInfo;
 
 #[derive(Clone)]
@@ -19,7 +19,7 @@ pub struct Objects {
 pub fn decode(kv: &KeyValue) -> ApiResult<Value> {
     let mut v: Value = serde_json::from_slice(&kv.value)
         .map_err(|e| ApiError::internal(format!("decode {}: {e}", kv.key)))?;
-    object::set_meta(
+    object_meta::set_meta(
         &mut v,
         "resourceVersion",
         Value::String(kv.mod_revision.to_string()),
@@ -129,6 +129,6 @@ impl Objects {
 
 fn with_rv(obj: &Value, rev: Revision) -> ApiResult<Value> {
     let mut out = obj.clone();
-    object::set_meta(&mut out, "resourceVersion", Value::String(rev.to_string()));
+    object_meta::set_meta(&mut out, "resourceVersion", Value::String(rev.to_string()));
     Ok(out)
 }

@@ -1,4 +1,5 @@
-//! Helpers over API objects as JSON values: metadata access and edits.
+//! Helpers over API objects as JSON values: `metadata` fields read and set, field paths,
+//! timestamps as metav1.Time prints them, and the spec comparison behind `generation`.
 
 use serde_json::{Map, Value};
 
@@ -75,13 +76,15 @@ pub fn field_value(obj: &Value, path: &str) -> Option<String> {
     }
 }
 
-/// RFC 3339 timestamp with second precision, as Kubernetes writes metav1.Time.
+/// RFC 3339 with second precision, as Kubernetes writes metav1.Time.
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
 pub fn now_rfc3339() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    rfc3339(chrono::Utc::now())
 }
 
 pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    t.format(TIME_FORMAT).to_string()
 }
 
 /// Everything except metadata and status: a change here bumps `metadata.generation`.
