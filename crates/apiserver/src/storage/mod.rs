@@ -17,6 +17,8 @@ mod patch;
 mod scale;
 mod update;
 
+#[cfg(test)]
+mod tests;
 
 pub use binding::bind_pod;
 pub use create::{create, CreateRequest};
