@@ -4,6 +4,7 @@
 mod create;
 mod delete;
 mod events;
+mod subresources;
 mod update;
 
 use std::sync::Arc;
