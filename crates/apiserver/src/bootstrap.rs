@@ -111,11 +111,12 @@ pub async fn ensure_kubernetes_service(
             if current.get("subsets") != endpoints.get("subsets") {
                 let mut updated = current.clone();
                 updated["subsets"] = endpoints["subsets"].clone();
-                if let Err(e) = state
-                    .objects
-                    .update(ep, Some("default"), "kubernetes", rev, &updated)
-                    .await
-                {
+                let target = ObjectRef {
+                    res: ep,
+                    namespace: Some("default"),
+                    name: "kubernetes",
+                };
+                if let Err(e) = storage::overwrite(state, target, rev, &updated).await {
                     tracing::warn!(error = %e.message, "update the kubernetes Endpoints");
                 }
             }
@@ -231,21 +232,7 @@ async fn finalize_namespace(state: &SharedState, ns: &str) {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let nsres = registry::core("namespaces");
-    for _ in 0..storage::RETRIES {
-        let Ok(Some((obj, rev))) = state.objects.get(nsres, None, ns).await else {
-            return;
-        };
-        if !object_meta::finalizers(&obj).is_empty() {
-            return; // Other finalizers still hold it.
-        }
-        match state.objects.delete(nsres, None, ns, rev).await {
-            Ok(_) => return,
-            Err(e) if e.code == 409 => continue,
-            Err(e) => {
-                tracing::warn!(namespace = ns, error = %e.message, "remove namespace");
-                return;
-            }
-        }
+    if let Err(e) = storage::remove_namespace(state, ns).await {
+        tracing::warn!(namespace = ns, error = %e.message, "remove namespace");
     }
 }

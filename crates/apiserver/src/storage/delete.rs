@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::ObjectRef;
 use crate::errors::{ApiError, ApiResult};
 use crate::object_meta;
-use crate::registry::ResourceInfo;
+use crate::registry::{self, ResourceInfo};
 use crate::state::SharedState;
 
 /// DeleteOptions as the pipeline reads them (query and body already merged).
@@ -105,6 +105,27 @@ pub async fn delete_listed(
         }
     }
     Ok(deleted)
+}
+
+/// The namespace lifecycle's last step, once the namespace is empty: removes it unless a
+/// finalizer still holds it. Not `delete`, which would only mark it again while its
+/// `spec.finalizers` are set.
+pub async fn remove_namespace(state: &SharedState, name: &str) -> ApiResult<()> {
+    let nsres = registry::core("namespaces");
+    for _ in 0..super::RETRIES {
+        let Ok(Some((obj, rev))) = state.objects.get(nsres, None, name).await else {
+            return Ok(());
+        };
+        if !object_meta::finalizers(&obj).is_empty() {
+            return Ok(()); // Other finalizers still hold it.
+        }
+        match state.objects.delete(nsres, None, name, rev).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.code == 409 => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn check_preconditions(

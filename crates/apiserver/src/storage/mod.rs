@@ -22,11 +22,13 @@ mod tests;
 
 pub use binding::bind_pod;
 pub use create::{create, CreateRequest};
-pub use delete::{delete, delete_listed, DeleteOptions, Deletion};
+pub use delete::{delete, delete_listed, remove_namespace, DeleteOptions, Deletion};
 pub use events::record_event;
 pub use patch::{patch, PatchKind, PatchRequest};
 pub use scale::{requested_replicas, set_replicas};
-pub use update::{replace, update, Current, Part, ReplaceRequest, UpdateRequest, Written};
+pub use update::{
+    overwrite, replace, update, Current, Part, ReplaceRequest, UpdateRequest, Written,
+};
 
 use crate::registry::ResourceInfo;
 

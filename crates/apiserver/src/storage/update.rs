@@ -95,6 +95,21 @@ pub async fn update(state: &SharedState, req: UpdateRequest<'_>) -> ApiResult<Va
     state.objects.update(res, ns, name, rev, &new).await
 }
 
+/// Writes an object the server owns exactly as given, if it is still at `revision`: no update
+/// rules (defaults, validation, generation). For objects only the server maintains, such as
+/// the `kubernetes` Endpoints.
+pub async fn overwrite(
+    state: &SharedState,
+    target: ObjectRef<'_>,
+    revision: Revision,
+    object: &Value,
+) -> ApiResult<Value> {
+    state
+        .objects
+        .update(target.res, target.namespace, target.name, revision, object)
+        .await
+}
+
 /// The object to write: `old` with the part this endpoint may change taken from `incoming`.
 fn take_part(has_status: bool, old: &Value, incoming: Value, part: Part) -> Value {
     match part {

@@ -1,7 +1,9 @@
 use serde_json::json;
 
 use super::{configmap, create_in_default, pod, res, state, target};
-use crate::storage::{delete, update, Current, DeleteOptions, Part, UpdateRequest};
+use crate::storage::{
+    delete, remove_namespace, update, Current, DeleteOptions, Part, UpdateRequest,
+};
 
 #[tokio::test]
 async fn finalizers_hold_deletion_until_the_last_is_removed() {
@@ -100,4 +102,34 @@ async fn preconditions_and_dry_run_leave_the_object_alone() {
     );
     let stored = state.objects.get(cm, Some("default"), "a").await;
     assert!(stored.expect("read").is_some());
+}
+
+#[tokio::test]
+async fn a_namespace_is_marked_terminating_then_removed_unless_a_finalizer_holds_it() {
+    let (state, _dir) = state().await;
+    let namespaces = res("", "v1", "namespaces");
+    for (name, finalizers) in [
+        ("emptied", json!([])),
+        ("held", json!(["example.com/hold"])),
+    ] {
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace",
+                        "metadata": {"name": name, "finalizers": finalizers},
+                        "spec": {"finalizers": ["kubernetes"]}});
+        let req = crate::storage::CreateRequest {
+            res: namespaces,
+            namespace: None,
+            object: ns,
+            dry_run: false,
+        };
+        crate::storage::create(&state, req).await.expect("created");
+        let marked = delete(&state, target(namespaces, name), &DeleteOptions::default())
+            .await
+            .expect("terminating");
+        assert!(!marked.gone);
+        assert_eq!(marked.object["status"]["phase"], "Terminating");
+        remove_namespace(&state, name).await.expect("removed");
+    }
+    let get = |name| state.objects.get(namespaces, None, name);
+    assert!(get("emptied").await.expect("read").is_none());
+    assert!(get("held").await.expect("read").is_some());
 }
