@@ -33,7 +33,7 @@ pub use update::{
 use crate::registry::ResourceInfo;
 
 /// Attempts at a read-modify-write that keeps losing the compare-and-swap to other writers.
-pub const RETRIES: usize = 5;
+const RETRIES: usize = 5;
 
 /// One object, by where it is stored.
 #[derive(Clone, Copy, Debug)]
