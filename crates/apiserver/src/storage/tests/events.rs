@@ -32,3 +32,45 @@ async fn events_are_recorded_without_going_through_http() {
         .as_str()
         .is_some_and(|n| n.starts_with("a.")));
 }
+
+#[tokio::test]
+async fn a_pod_preset_conflict_found_at_admission_is_recorded_on_the_pod() {
+    let (state, _dir) = state().await;
+    let preset = serde_json::json!({
+        "apiVersion": "settings.k8s.io/v1alpha1", "kind": "PodPreset",
+        "metadata": {"name": "allow-database"},
+        "spec": {"selector": {"matchLabels": {"role": "frontend"}},
+                 "env": [{"name": "DB_PORT", "value": "6379"}]}});
+    create_in_default(
+        &state,
+        res("settings.k8s.io", "v1alpha1", "podpresets"),
+        preset,
+    )
+    .await
+    .expect("preset");
+    let mut clash = super::pod("clash");
+    clash["metadata"]["labels"] = serde_json::json!({"role": "frontend"});
+    clash["spec"]["containers"][0]["env"] = serde_json::json!([{"name": "DB_PORT", "value": "1"}]);
+    let created = create_in_default(&state, res("", "v1", "pods"), clash)
+        .await
+        .expect("pod");
+    assert_eq!(created["spec"]["containers"][0]["env"][0]["value"], "1");
+    let events = res("", "v1", "events");
+    let list = state
+        .objects
+        .store
+        .list(&events.list_prefix(Some("default")), None, 0)
+        .await
+        .expect("list");
+    let recorded: Vec<_> = list
+        .kvs
+        .iter()
+        .map(|kv| decode(kv).expect("event"))
+        .collect();
+    assert!(
+        recorded
+            .iter()
+            .any(|e| e["reason"] == "FailedPodPreset" && e["involvedObject"]["name"] == "clash"),
+        "{recorded:?}"
+    );
+}
