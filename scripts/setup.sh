@@ -10,7 +10,14 @@ if ! command -v cargo >/dev/null; then
   . "$HOME/.cargo/env"
 fi
 cargo build --release -p peapod
-install -m 0755 target/release/peapod /usr/local/bin/peapod
+# Install a stripped binary; its debug info goes where gdb and perf look for it
+# (/usr/lib/debug/<path>.debug, found through the binary's .gnu_debuglink).
+command -v objcopy >/dev/null || apt-get install -y -qq binutils
+objcopy --only-keep-debug target/release/peapod target/release/peapod.debug
+objcopy --strip-debug --strip-unneeded --add-gnu-debuglink=target/release/peapod.debug \
+  target/release/peapod target/release/peapod.stripped
+install -m 0755 target/release/peapod.stripped /usr/local/bin/peapod
+install -D -m 0644 target/release/peapod.debug /usr/lib/debug/usr/local/bin/peapod.debug
 DATA=${PEAPOD_DATA_DIR:-/var/lib/peapod}
 mkdir -p "$DATA/images"
 if [ -x scripts/build-busybox-image.sh ] && [ ! -e "$DATA/images/busybox-docker.tar" ]; then
