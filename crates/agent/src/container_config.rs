@@ -3,11 +3,11 @@
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use peapod_runtime::image::ImageRecord;
 use peapod_runtime::{
-    Capabilities, ContainerConfig, ImageConfig, RootfsSource, TerminationMessagePolicy, VolumeMount,
+    Capabilities, ContainerConfig, RootfsSource, TerminationMessagePolicy, VolumeMount,
 };
 
 use crate::env::Env;
-use crate::sandbox::container_resources;
+use crate::sandbox_config::container_resources;
 
 pub struct ContainerInputs<'a> {
     /// The pod as the kubelet names it in messages: `name_namespace(uid)`.
@@ -69,21 +69,13 @@ pub fn container_config(i: &ContainerInputs<'_>) -> Result<ContainerConfig, Stri
     let c = i.container;
     let pod_sc = i.spec.security_context.clone().unwrap_or_default();
     let sc = c.security_context.clone().unwrap_or_default();
-    let cfg_img = &i.image.config;
     let mut cfg = ContainerConfig::new(
         c.name.clone(),
         RootfsSource::Overlay {
             lower_dirs: i.layer_dirs.clone(),
         },
     );
-    cfg.image_config = ImageConfig {
-        entrypoint: cfg_img.entrypoint.clone(),
-        cmd: cfg_img.cmd.clone(),
-        env: cfg_img.env.clone(),
-        working_dir: cfg_img.working_dir.clone(),
-        user: cfg_img.user.clone(),
-        stop_signal: cfg_img.stop_signal.clone(),
-    };
+    cfg.image_config = i.image.config.clone();
     cfg.command = c
         .command
         .iter()
@@ -108,7 +100,7 @@ pub fn container_config(i: &ContainerInputs<'_>) -> Result<ContainerConfig, Stri
     crate::non_root::verify(
         cfg.run_as_non_root,
         sc.run_as_user.or(pod_sc.run_as_user),
-        cfg_img.user.as_deref(),
+        i.image.config.user.as_deref(),
         i.pod_full_name,
         &c.name,
     )?;

@@ -131,7 +131,8 @@ async fn writer(client: Client, node: String, mut rx: mpsc::UnboundedReceiver<Re
         if let Some((ns, name, count)) = seen.get_mut(&key) {
             *count += 1;
             let api: Api<Event> = Api::namespaced(client.clone(), ns);
-            let patch = json!({"count": *count, "lastTimestamp": crate::timeconv::time(now)});
+            let patch =
+                json!({"count": *count, "lastTimestamp": peapod_apimachinery::timeconv::time(now)});
             match api
                 .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
                 .await
@@ -159,8 +160,8 @@ async fn writer(client: Client, node: String, mut rx: mpsc::UnboundedReceiver<Re
                 component: Some("kubelet".into()),
                 host: Some(node.clone()),
             }),
-            first_timestamp: Some(crate::timeconv::time(now)),
-            last_timestamp: Some(crate::timeconv::time(now)),
+            first_timestamp: Some(peapod_apimachinery::timeconv::time(now)),
+            last_timestamp: Some(peapod_apimachinery::timeconv::time(now)),
             event_time: None::<MicroTime>,
             count: Some(1),
             reporting_component: Some("kubelet".into()),

@@ -32,10 +32,13 @@ mod manager;
 pub mod node;
 mod non_root;
 mod prober;
-pub mod sandbox;
+pub mod sandbox_config;
+/// The old name of [`sandbox_config`], still used by the pod worker (`crate::sandbox::...`).
+pub use sandbox_config as sandbox;
 pub mod status;
 mod streaming_backend;
-pub mod timeconv;
+/// Kept at its old path for the pod worker (`crate::timeconv::from_time`).
+pub use peapod_apimachinery::timeconv;
 pub mod unverified_tls;
 mod volume_plugins;
 mod worker;

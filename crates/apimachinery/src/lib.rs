@@ -8,5 +8,6 @@ pub mod placement;
 pub mod quantity;
 pub mod query;
 pub mod selectors;
+pub mod timeconv;
 
 pub use gvk::Gvk;

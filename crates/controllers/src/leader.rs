@@ -86,7 +86,7 @@ impl Elector {
 
     /// One round: take a free or expired lease, renew our own. Ok(false): someone else holds it.
     async fn try_acquire_or_renew(&self) -> kube::Result<bool> {
-        let now = crate::timeconv::micro_time(Utc::now());
+        let now = peapod_apimachinery::timeconv::micro_time(Utc::now());
         let secs = i32::try_from(self.cfg.lease_duration.as_secs()).unwrap_or(i32::MAX);
         let Some(mut lease) = self.api.get_opt(LEASE_NAME).await? else {
             let lease = Lease {
@@ -118,10 +118,9 @@ impl Elector {
                 .is_some_and(|h| !h.is_empty());
             let duration =
                 chrono::Duration::seconds(i64::from(spec.lease_duration_seconds.unwrap_or(secs)));
-            let fresh = spec
-                .renew_time
-                .as_ref()
-                .is_some_and(|t| crate::timeconv::to_chrono(&t.0) + duration > Utc::now());
+            let fresh = spec.renew_time.as_ref().is_some_and(|t| {
+                peapod_apimachinery::timeconv::to_chrono(&t.0) + duration > Utc::now()
+            });
             if held && fresh {
                 return Ok(false);
             }

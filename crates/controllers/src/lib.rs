@@ -32,7 +32,6 @@ mod runner;
 mod selector;
 mod statefulset;
 mod status;
-mod timeconv;
 
 use tokio::task::JoinSet;
 

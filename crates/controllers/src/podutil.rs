@@ -43,7 +43,7 @@ pub fn ready_since(pod: &Pod) -> Option<DateTime<Utc>> {
     Some(
         cond.last_transition_time
             .as_ref()
-            .map(|t| crate::timeconv::to_chrono(&t.0))
+            .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
             .unwrap_or(DateTime::<Utc>::MIN_UTC),
     )
 }
@@ -103,12 +103,12 @@ pub fn cmp_deletion_priority(a: &Pod, b: &Pod) -> Ordering {
             b.metadata
                 .creation_timestamp
                 .as_ref()
-                .map(|t| crate::timeconv::to_chrono(&t.0))
+                .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
                 .cmp(
                     &a.metadata
                         .creation_timestamp
                         .as_ref()
-                        .map(|t| crate::timeconv::to_chrono(&t.0)),
+                        .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0)),
                 ),
         )
 }
@@ -177,7 +177,7 @@ mod tests {
                 conditions: Some(vec![PodCondition {
                     type_: "Ready".into(),
                     status: if ready { "True" } else { "False" }.into(),
-                    last_transition_time: Some(crate::timeconv::time(Utc::now())),
+                    last_transition_time: Some(peapod_apimachinery::timeconv::time(Utc::now())),
                     ..Default::default()
                 }]),
                 ..Default::default()

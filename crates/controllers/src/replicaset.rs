@@ -291,7 +291,7 @@ fn compute_status(
             message: Some(format!("{e:#}")),
             last_transition_time: previous
                 .and_then(|p| p.last_transition_time.clone())
-                .or(Some(crate::timeconv::time(now))),
+                .or(Some(peapod_apimachinery::timeconv::time(now))),
         });
     }
     ReplicaSetStatus {

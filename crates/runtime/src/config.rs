@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::ImageConfig;
+use crate::image::ImageConfig;
 
 /// Where the runtime keeps its state and which binary implements the helper modes.
 #[derive(Debug, Clone)]

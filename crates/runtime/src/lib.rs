@@ -24,9 +24,9 @@ pub mod volumes;
 
 pub use config::*;
 pub use errors::{ContainerConfigError, ProcessStartError, TimeoutError};
+pub use image::ImageConfig;
 pub use runtime::{
     AttachOptions, AttachSession, ContainerId, ExecOptions, ExecOutput, ExecSession,
     RecoveryReport, Runtime, Sandbox, SandboxId, SandboxState, SandboxStatus,
 };
-pub use spec::ImageConfig;
 pub use status::{ContainerState, ContainerStatus};

@@ -14,7 +14,7 @@ pub const LEASE_DURATION_SECONDS: i32 = 40;
 /// Creates or renews the Lease `<node>`.
 pub async fn renew(client: &Client, node: &str, node_uid: Option<&str>) -> anyhow::Result<()> {
     let api: Api<Lease> = Api::namespaced(client.clone(), LEASE_NAMESPACE);
-    let now = crate::timeconv::micro_time(Utc::now());
+    let now = peapod_apimachinery::timeconv::micro_time(Utc::now());
     match api.get_opt(node).await {
         Ok(Some(mut lease)) => {
             let spec = lease.spec.get_or_insert_with(Default::default);

@@ -116,15 +116,15 @@ pub fn node_status(input: &NodeStatusInput<'_>) -> NodeStatus {
                 Some(p) if p.status == status => p
                     .last_transition_time
                     .clone()
-                    .unwrap_or(crate::timeconv::time(input.now)),
-                _ => crate::timeconv::time(input.now),
+                    .unwrap_or(peapod_apimachinery::timeconv::time(input.now)),
+                _ => peapod_apimachinery::timeconv::time(input.now),
             };
             NodeCondition {
                 type_: kind.to_string(),
                 status: status.to_string(),
                 reason: Some(reason.to_string()),
                 message: Some(message.to_string()),
-                last_heartbeat_time: Some(crate::timeconv::time(input.now)),
+                last_heartbeat_time: Some(peapod_apimachinery::timeconv::time(input.now)),
                 last_transition_time: Some(transition),
             }
         })
@@ -233,8 +233,14 @@ mod tests {
             .into_iter()
             .find(|c| c.type_ == "Ready")
             .unwrap();
-        assert_eq!(ready2.last_transition_time, Some(crate::timeconv::time(t0)));
-        assert_eq!(ready2.last_heartbeat_time, Some(crate::timeconv::time(t1)));
+        assert_eq!(
+            ready2.last_transition_time,
+            Some(peapod_apimachinery::timeconv::time(t0))
+        );
+        assert_eq!(
+            ready2.last_heartbeat_time,
+            Some(peapod_apimachinery::timeconv::time(t1))
+        );
     }
 
     #[test]
@@ -306,13 +312,18 @@ mod tests {
             assert_eq!(c.message.as_deref(), Some(message));
             assert_eq!(
                 c.last_transition_time,
-                Some(crate::timeconv::time(t0 + chrono::Duration::seconds(10))),
+                Some(peapod_apimachinery::timeconv::time(
+                    t0 + chrono::Duration::seconds(10)
+                )),
                 "{kind} changed status: new transition time"
             );
         }
         let ready = find(&hot, "Ready");
         assert_eq!(ready.status, "True");
-        assert_eq!(ready.last_transition_time, Some(crate::timeconv::time(t0)));
+        assert_eq!(
+            ready.last_transition_time,
+            Some(peapod_apimachinery::timeconv::time(t0))
+        );
 
         // Still under pressure: the transition time stays; relieved: it moves again.
         let still = at(20, &hot, squeezed);
@@ -326,11 +337,15 @@ mod tests {
         assert_eq!(disk.reason.as_deref(), Some("KubeletHasNoDiskPressure"));
         assert_eq!(
             disk.last_transition_time,
-            Some(crate::timeconv::time(t0 + chrono::Duration::seconds(30)))
+            Some(peapod_apimachinery::timeconv::time(
+                t0 + chrono::Duration::seconds(30)
+            ))
         );
         assert_eq!(
             disk.last_heartbeat_time,
-            Some(crate::timeconv::time(t0 + chrono::Duration::seconds(30)))
+            Some(peapod_apimachinery::timeconv::time(
+                t0 + chrono::Duration::seconds(30)
+            ))
         );
     }
 }

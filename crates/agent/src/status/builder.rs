@@ -33,8 +33,8 @@ fn terminated(c: &RtStatus) -> ContainerState {
             } else {
                 c.message.clone()
             },
-            started_at: c.started_at.map(crate::timeconv::time),
-            finished_at: c.finished_at.map(crate::timeconv::time),
+            started_at: c.started_at.map(peapod_apimachinery::timeconv::time),
+            finished_at: c.finished_at.map(peapod_apimachinery::timeconv::time),
             container_id: (!c.id.is_empty()).then(|| container_id(&c.id)),
             signal: None,
         }),
@@ -66,7 +66,7 @@ fn states(cv: &ContainerView, default_waiting: &str) -> (ContainerState, Option<
             RtState::Running => (
                 ContainerState {
                     running: Some(ContainerStateRunning {
-                        started_at: c.started_at.map(crate::timeconv::time),
+                        started_at: c.started_at.map(peapod_apimachinery::timeconv::time),
                     }),
                     ..Default::default()
                 },
@@ -191,7 +191,7 @@ fn condition(
         .iter()
         .find(|c| c.type_ == kind && c.status == status)
         .and_then(|c| c.last_transition_time.clone())
-        .unwrap_or(crate::timeconv::time(now));
+        .unwrap_or(peapod_apimachinery::timeconv::time(now));
     PodCondition {
         type_: kind.to_string(),
         status: status.to_string(),
@@ -372,7 +372,7 @@ pub fn build_status(view: &PodView<'_>) -> PodStatus {
         }),
         start_time: view
             .start_time
-            .map(crate::timeconv::time)
+            .map(peapod_apimachinery::timeconv::time)
             .or(old.start_time),
         init_container_statuses: (has_init && !rejected).then_some(init_statuses),
         container_statuses: (!rejected).then_some(statuses),

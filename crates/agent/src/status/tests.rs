@@ -111,7 +111,7 @@ fn two_running_containers_are_ready() {
             .as_ref()
             .unwrap()
             .started_at,
-        Some(crate::timeconv::time(t(1)))
+        Some(peapod_apimachinery::timeconv::time(t(1)))
     );
 }
 
@@ -284,7 +284,7 @@ fn transition_times_are_kept_while_status_holds() {
         cond(&third, "Ready")
             .last_transition_time
             .as_ref()
-            .map(crate::timeconv::from_time)
+            .map(peapod_apimachinery::timeconv::from_time)
             .unwrap(),
         t(100)
     );

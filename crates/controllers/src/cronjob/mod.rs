@@ -25,7 +25,7 @@ use crate::context::Context;
 use crate::informer::Change;
 use crate::ownership::{self, controller_of, controller_ref, ignore_lost_race, ignore_not_found};
 use crate::runner::{self, ReconcileResult};
-use crate::timeconv::{time, to_chrono};
+use peapod_apimachinery::timeconv::{time, to_chrono};
 use schedule::Schedule;
 
 pub const SCHEDULED_TIMESTAMP: &str = "batch.kubernetes.io/cronjob-scheduled-timestamp";

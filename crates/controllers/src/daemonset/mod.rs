@@ -104,7 +104,7 @@ fn view(pod: &Pod, hash: &str, min_ready: i32, now: chrono::DateTime<chrono::Utc
             .metadata
             .creation_timestamp
             .as_ref()
-            .map(|t| crate::timeconv::to_chrono(&t.0)),
+            .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0)),
         updated: pod.labels().get(revisions::HASH_LABEL).map(String::as_str) == Some(hash),
         ready: podutil::is_ready(pod),
         available: podutil::is_available(pod, min_ready, now),

@@ -28,9 +28,10 @@ fn set_cond(conds: &mut Vec<DeploymentCondition>, mut c: DeploymentCondition, no
             c.last_transition_time = old.last_transition_time.clone();
         }
     }
-    c.last_update_time.get_or_insert(crate::timeconv::time(now));
+    c.last_update_time
+        .get_or_insert(peapod_apimachinery::timeconv::time(now));
     c.last_transition_time
-        .get_or_insert(crate::timeconv::time(now));
+        .get_or_insert(peapod_apimachinery::timeconv::time(now));
     conds.retain(|o| o.type_ != c.type_);
     conds.push(c);
 }
@@ -154,11 +155,12 @@ pub fn compute(d: &Deployment, sets: &Sets, now: DateTime<Utc>, resumed: bool) -
                 "ReplicaSetUpdated",
                 format!("ReplicaSet \"{new_name}\" is progressing."),
             );
-            c.last_update_time = Some(crate::timeconv::time(now));
+            c.last_update_time = Some(peapod_apimachinery::timeconv::time(now));
             let keep_transition = current
                 .filter(|o| o.status == "True")
                 .and_then(|o| o.last_transition_time.clone());
-            c.last_transition_time = keep_transition.or(Some(crate::timeconv::time(now)));
+            c.last_transition_time =
+                keep_transition.or(Some(peapod_apimachinery::timeconv::time(now)));
             conds.retain(|o| o.type_ != "Progressing");
             conds.push(c);
             deadline = Some(now + chrono::Duration::seconds(i64::from(deadline_secs)));
@@ -166,7 +168,7 @@ pub fn compute(d: &Deployment, sets: &Sets, now: DateTime<Utc>, resumed: bool) -
             let since = c
                 .last_update_time
                 .as_ref()
-                .map(|t| crate::timeconv::to_chrono(&t.0))
+                .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
                 .unwrap_or(now);
             let due = since + chrono::Duration::seconds(i64::from(deadline_secs));
             if c.reason.as_deref() != Some("ProgressDeadlineExceeded") {

@@ -61,7 +61,7 @@ async fn scale_old_down(ctx: &Context, d: &Deployment, sets: &mut Sets) -> anyho
         rs.metadata
             .creation_timestamp
             .as_ref()
-            .map(|t| crate::timeconv::to_chrono(&t.0))
+            .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
     });
     let mut budget = max_scale_down;
     let mut changed = false;
@@ -197,12 +197,12 @@ pub async fn scale(ctx: &Context, d: &Deployment, sets: &mut Sets) -> anyhow::Re
             .metadata
             .creation_timestamp
             .as_ref()
-            .map(|t| crate::timeconv::to_chrono(&t.0));
+            .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0));
         let tb = b
             .metadata
             .creation_timestamp
             .as_ref()
-            .map(|t| crate::timeconv::to_chrono(&t.0));
+            .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0));
         rs_replicas(b)
             .cmp(&rs_replicas(a))
             .then(if to_add > 0 { tb.cmp(&ta) } else { ta.cmp(&tb) })

@@ -76,7 +76,7 @@ pub async fn get_all(
         rs.metadata
             .creation_timestamp
             .as_ref()
-            .map(|t| crate::timeconv::to_chrono(&t.0))
+            .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
     });
     let new_idx = owned.iter().position(|rs| is_new_for(rs, d, &hash));
     let new = new_idx.map(|i| owned.remove(i));

@@ -75,8 +75,8 @@ fn add_condition(status: &mut JobStatus, t: &str, reason: &str, message: &str, n
         status: "True".into(),
         reason: Some(reason.into()),
         message: Some(message.into()),
-        last_probe_time: Some(crate::timeconv::time(now)),
-        last_transition_time: Some(crate::timeconv::time(now)),
+        last_probe_time: Some(peapod_apimachinery::timeconv::time(now)),
+        last_transition_time: Some(peapod_apimachinery::timeconv::time(now)),
     });
 }
 
@@ -206,7 +206,7 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> ReconcileResult {
                 "Reached expected number of succeeded pods",
                 now,
             );
-            status.completion_time = Some(crate::timeconv::time(now));
+            status.completion_time = Some(peapod_apimachinery::timeconv::time(now));
         }
     } else if suspended {
         delete_pods(&ctx, &pods_api, &uid, &active).await?;
@@ -215,7 +215,7 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> ReconcileResult {
     } else {
         set_suspended(&mut status, false, now);
         if status.start_time.is_none() {
-            status.start_time = Some(crate::timeconv::time(now));
+            status.start_time = Some(peapod_apimachinery::timeconv::time(now));
             if let Some(ads) = spec.active_deadline_seconds {
                 requeue = requeue
                     .min(Duration::from_secs(ads.max(0) as u64) + Duration::from_millis(100));
@@ -262,15 +262,16 @@ fn set_suspended(status: &mut JobStatus, on: bool, now: DateTime<Utc>) {
         status: if on { "True" } else { "False" }.into(),
         reason: Some(if on { "JobSuspended" } else { "JobResumed" }.into()),
         message: Some(if on { "Job suspended" } else { "Job resumed" }.into()),
-        last_probe_time: Some(crate::timeconv::time(now)),
-        last_transition_time: Some(crate::timeconv::time(now)),
+        last_probe_time: Some(peapod_apimachinery::timeconv::time(now)),
+        last_transition_time: Some(peapod_apimachinery::timeconv::time(now)),
     });
 }
 
 fn active_deadline(job: &Job, status: &JobStatus) -> Option<DateTime<Utc>> {
     let ads = job.spec.as_ref()?.active_deadline_seconds?;
     Some(
-        crate::timeconv::to_chrono(&status.start_time.as_ref()?.0) + chrono::Duration::seconds(ads),
+        peapod_apimachinery::timeconv::to_chrono(&status.start_time.as_ref()?.0)
+            + chrono::Duration::seconds(ads),
     )
 }
 
@@ -461,7 +462,7 @@ async fn ttl_after_finished(
     let since = done
         .last_transition_time
         .as_ref()
-        .map(|t| crate::timeconv::to_chrono(&t.0))
+        .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
         .unwrap_or(now);
     let due = since + chrono::Duration::seconds(i64::from(ttl.max(0)));
     if due > now {

@@ -41,7 +41,7 @@ pub fn finished_at(p: &Pod) -> Option<DateTime<Utc>> {
                 .as_ref()?
                 .finished_at
                 .as_ref()
-                .map(|t| crate::timeconv::to_chrono(&t.0))
+                .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
         })
         .max();
     from_containers.or_else(|| {
@@ -51,7 +51,7 @@ pub fn finished_at(p: &Pod) -> Option<DateTime<Utc>> {
             .filter_map(|c| {
                 c.last_transition_time
                     .as_ref()
-                    .map(|t| crate::timeconv::to_chrono(&t.0))
+                    .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
             })
             .max()
     })

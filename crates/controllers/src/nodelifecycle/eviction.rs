@@ -30,7 +30,7 @@ pub fn decide(tolerations: &[Toleration], taints: &[Taint], now: DateTime<Utc>) 
         let since = taint
             .time_added
             .as_ref()
-            .map(|t| crate::timeconv::to_chrono(&t.0))
+            .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
             .unwrap_or(now);
         // Any toleration without seconds tolerates this taint forever.
         if used.iter().any(|t| t.toleration_seconds.is_none()) {
@@ -61,7 +61,7 @@ mod tests {
             key: key.into(),
             effect: effect.into(),
             value: None,
-            time_added: Some(crate::timeconv::time(added)),
+            time_added: Some(peapod_apimachinery::timeconv::time(added)),
         }
     }
 

@@ -27,7 +27,7 @@ pub fn ready_heartbeat(node: &Node) -> Option<DateTime<Utc>> {
     let c = ready_condition(node)?;
     c.last_heartbeat_time
         .as_ref()
-        .map(|t| crate::timeconv::to_chrono(&t.0))
+        .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0))
 }
 
 pub fn ready_condition(node: &Node) -> Option<&NodeCondition> {
@@ -76,7 +76,7 @@ pub fn unknown_conditions(node: &Node, now: DateTime<Utc>) -> Option<Vec<NodeCon
         .as_ref()
         .and_then(|s| s.conditions.clone())
         .unwrap_or_default();
-    let at = crate::timeconv::time(now);
+    let at = peapod_apimachinery::timeconv::time(now);
     let mut changed = false;
     for t in AGENT_CONDITIONS {
         match conds.iter_mut().find(|c| c.type_ == t) {

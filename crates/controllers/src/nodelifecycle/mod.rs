@@ -141,7 +141,7 @@ async fn pass(
         let renewed = leases
             .get(&ObjectRef::new(&name).within(NODE_LEASE_NAMESPACE))
             .and_then(|l| l.spec.as_ref()?.renew_time.clone())
-            .map(|t| crate::timeconv::to_chrono(&t.0));
+            .map(|t| peapod_apimachinery::timeconv::to_chrono(&t.0));
         let seen = state
             .tracker
             .observe(&name, renewed, health::ready_heartbeat(&cached), now);
@@ -289,7 +289,7 @@ async fn mark_pods_not_ready(
             status: "False".into(),
             reason: Some("NodeNotReady".into()),
             message: Some("the node's status is unknown".into()),
-            last_transition_time: Some(crate::timeconv::time(now)),
+            last_transition_time: Some(peapod_apimachinery::timeconv::time(now)),
             ..Default::default()
         };
         set_pod_condition(ctx, pod, cond).await?;
@@ -306,7 +306,7 @@ async fn evict(ctx: &Context, pod: &Pod, now: DateTime<Utc>) -> kube::Result<()>
         status: "True".into(),
         reason: Some("DeletionByTaintManager".into()),
         message: Some("Taint manager: deleting due to NoExecute taint".into()),
-        last_transition_time: Some(crate::timeconv::time(now)),
+        last_transition_time: Some(peapod_apimachinery::timeconv::time(now)),
         ..Default::default()
     };
     if let Err(e) = set_pod_condition(ctx, pod, cond).await {

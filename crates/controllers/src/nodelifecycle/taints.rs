@@ -64,7 +64,7 @@ pub fn desired(node: &Node, now: DateTime<Utc>) -> Option<Vec<Taint>> {
             key: key.to_string(),
             effect: effect.to_string(),
             value: None,
-            time_added: (*effect == NO_EXECUTE).then(|| crate::timeconv::time(now)),
+            time_added: (*effect == NO_EXECUTE).then(|| peapod_apimachinery::timeconv::time(now)),
         }));
     }
     let same = out.len() == current.len() && out.iter().all(|t| current.contains(t));

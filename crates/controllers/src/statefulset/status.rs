@@ -80,7 +80,7 @@ pub fn compute(
             status: "True".into(),
             reason: Some("VolumeClaimTemplatesUnsupported".into()),
             message: Some(message.into()),
-            last_transition_time: since.or(Some(crate::timeconv::time(now))),
+            last_transition_time: since.or(Some(peapod_apimachinery::timeconv::time(now))),
         });
     }
     status.conditions = (!conditions.is_empty()).then_some(conditions);

@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::digest::Digest;
 use super::error::{ImageError, Result};
 
-/// What a container inherits from its image.
+/// What a container inherits from its image: stored with the image record and handed, as is,
+/// to the runtime's container config (one struct for both, so nothing is copied field by field).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ImageConfigSubset {
+pub struct ImageConfig {
     pub entrypoint: Vec<String>,
     pub cmd: Vec<String>,
     /// `KEY=value` strings, as in the image.
@@ -31,7 +32,7 @@ pub struct ImageConfigSubset {
 /// A parsed image config: the subset plus the ordered uncompressed layer digests.
 #[derive(Debug, Clone)]
 pub struct ParsedConfig {
-    pub subset: ImageConfigSubset,
+    pub subset: ImageConfig,
     /// diffIDs, bottom layer first.
     pub diff_ids: Vec<Digest>,
 }
@@ -87,7 +88,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<ParsedConfig> {
         .collect::<Result<Vec<_>>>()?;
     let c = raw.config.unwrap_or_default();
     let non_empty = |s: Option<String>| s.filter(|v| !v.is_empty());
-    let subset = ImageConfigSubset {
+    let subset = ImageConfig {
         entrypoint: c.entrypoint.unwrap_or_default(),
         cmd: c.cmd.unwrap_or_default(),
         env: c.env.unwrap_or_default(),

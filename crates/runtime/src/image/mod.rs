@@ -19,7 +19,7 @@ mod source;
 mod store;
 mod unpack;
 
-pub use config::ImageConfigSubset;
+pub use config::ImageConfig;
 pub use digest::Digest;
 pub use error::{ImageError, Result};
 pub use import::ImportDirReport;

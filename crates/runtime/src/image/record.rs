@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::ImageConfigSubset;
+use super::config::ImageConfig;
 use super::digest::Digest;
 use super::error::{ImageError, IoContext, Result};
 
@@ -27,7 +27,7 @@ pub struct ImageRecord {
     pub layers: Vec<Digest>,
     /// Digest of the image manifest, when the image came with one (OCI or registry).
     pub manifest_digest: Option<Digest>,
-    pub config: ImageConfigSubset,
+    pub config: ImageConfig,
     /// When this store first recorded the image (RFC 3339).
     pub imported_at: String,
 }

@@ -1,9 +1,11 @@
-//! k8s-openapi 0.29 carries times as `jiff::Timestamp`; the controllers compute with chrono.
+//! k8s-openapi 0.29 carries times as `jiff::Timestamp`; the agent and the controllers compute
+//! with chrono. These are the conversions between the two, in one place.
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use k8s_openapi::jiff::Timestamp;
 
+/// A negative sub-second part (never produced by the API) reads as zero.
 pub fn to_chrono(ts: &Timestamp) -> DateTime<Utc> {
     DateTime::from_timestamp(
         ts.as_second(),
@@ -12,6 +14,7 @@ pub fn to_chrono(ts: &Timestamp) -> DateTime<Utc> {
     .unwrap_or_default()
 }
 
+/// A time jiff cannot hold reads as the Unix epoch.
 pub fn to_jiff(dt: DateTime<Utc>) -> Timestamp {
     Timestamp::new(
         dt.timestamp(),
@@ -28,6 +31,10 @@ pub fn micro_time(dt: DateTime<Utc>) -> MicroTime {
     MicroTime(to_jiff(dt))
 }
 
+pub fn from_time(t: &Time) -> DateTime<Utc> {
+    to_chrono(&t.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,5 +43,6 @@ mod tests {
     fn round_trips() {
         let now = Utc::now();
         assert_eq!(to_chrono(&to_jiff(now)), now);
+        assert_eq!(from_time(&time(now)), now);
     }
 }
