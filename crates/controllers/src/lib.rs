@@ -3,8 +3,9 @@
 //! `Controller`s (work queue, per-object rate-limited retries), and a Lease makes sure only
 //! one server runs them at a time.
 //!
-//! Map: `informer`/`runner`/`context` (plumbing), `ownership`/`selector`/`podutil`/
-//! `nodeutil`/`expectations`/`revisions`/`events` (shared rules), one module per controller
+//! Map: `informer`/`runner`/`context` (plumbing), `ownership`/`podutil`/
+//! `nodeutil`/`expectations`/`revisions`/`events` (shared rules; selectors are matched by
+//! `peapod_apimachinery::selectors`), one module per controller
 //! (replicaset, replication, deployment, job, cronjob, daemonset, statefulset, gc,
 //! nodelifecycle),
 //! `leader` (election).
@@ -29,7 +30,6 @@ mod replicaset;
 mod replication;
 mod revisions;
 mod runner;
-mod selector;
 mod statefulset;
 mod status;
 

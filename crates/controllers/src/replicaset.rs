@@ -21,7 +21,7 @@ use crate::context::Context;
 use crate::ownership::{self, claim, controller_ref, ignore_not_found};
 use crate::podutil;
 use crate::runner::{self, ReconcileResult};
-use crate::selector;
+use peapod_apimachinery::selectors;
 
 /// At most this many creations or deletions per reconcile (as Kubernetes' burstReplicas).
 const BURST: usize = 500;
@@ -48,9 +48,9 @@ fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<ReplicaSet>>
         ctx.replicasets.store(),
         "ReplicaSet",
         |o, labels| {
-            o.spec
-                .as_ref()
-                .is_some_and(|s| crate::selector::matches(&s.selector, labels))
+            o.spec.as_ref().is_some_and(|s| {
+                peapod_apimachinery::selectors::workload_selects(&s.selector, labels)
+            })
         },
     )
 }
@@ -115,7 +115,7 @@ pub async fn sync(
         .filter(|p| podutil::is_active(p))
         .collect();
     let owned = claim(&pods, &owner, deleting, candidates, |p| {
-        selector::matches(&spec.selector, p.metadata.labels.as_ref())
+        selectors::workload_selects(&spec.selector, p.metadata.labels.as_ref())
     })
     .await?;
 

@@ -75,7 +75,7 @@ where
         &controller_ref(owner),
         owner.meta().deletion_timestamp.is_some(),
         candidates,
-        |r| crate::selector::matches(selector, r.metadata.labels.as_ref()),
+        |r| peapod_apimachinery::selectors::workload_selects(selector, r.metadata.labels.as_ref()),
     )
     .await?;
     let mut revs: Vec<ControllerRevision> = owned.into_iter().map(|r| (*r).clone()).collect();

@@ -3,10 +3,10 @@
 use super::errors::{child, Errs, Shown};
 use super::pod_spec::validate_pod_template;
 use super::selector::{
-    go_label_selector, go_string_map, selector_is_empty, selector_matches, shown_selector,
-    validate_label_selector,
+    go_label_selector, go_string_map, selector_is_empty, shown_selector, validate_label_selector,
 };
 use crate::json::{at, i64_at, obj_at, str_at};
+use peapod_apimachinery::selectors::json_selector_matches;
 use serde_json::Value;
 
 /// Selector present, non-empty, valid, and matching a template whose restartPolicy is Always.
@@ -38,7 +38,7 @@ fn validate_selector_and_template(spec: &Value, kind_word: &str, errs: &mut Errs
 /// would create pods it does not own.
 pub(super) fn validate_template_selected(tpl: &Value, sel: &Value, errs: &mut Errs) {
     let labels = obj_at(tpl, &["metadata", "labels"]);
-    if !selector_matches(sel, labels) {
+    if !json_selector_matches(sel, labels) {
         errs.invalid(
             "spec.template.metadata.labels",
             Shown::Raw(go_string_map(at(tpl, &["metadata", "labels"]))),

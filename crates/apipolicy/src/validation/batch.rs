@@ -5,11 +5,10 @@ use super::errors::{child, Errs, Shown};
 use super::metadata::{validate_annotations, validate_labels};
 use super::pod_spec::validate_pod_template;
 use super::pod_update::normalize;
-use super::selector::{
-    go_label_selector, go_string_map, selector_matches, shown_selector, validate_label_selector,
-};
+use super::selector::{go_label_selector, go_string_map, shown_selector, validate_label_selector};
 use super::time_zone::check_time_zone;
 use crate::json::{at, bool_at, obj_at, str_at};
+use peapod_apimachinery::selectors::json_selector_matches;
 use serde_json::Value;
 
 pub const CONTROLLER_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
@@ -57,7 +56,7 @@ fn validate_job_spec(spec: &Value, path: &str, is_job: bool, errs: &mut Errs) {
         None => {}
         Some(sel) => {
             validate_label_selector(sel, &sel_path, errs);
-            if !selector_matches(sel, obj_at(tpl, &["metadata", "labels"])) {
+            if !json_selector_matches(sel, obj_at(tpl, &["metadata", "labels"])) {
                 errs.invalid(
                     &child(&tpl_path, "metadata.labels"),
                     Shown::Raw(go_string_map(at(tpl, &["metadata", "labels"]))),

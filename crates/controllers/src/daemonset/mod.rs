@@ -26,7 +26,8 @@ use crate::ownership::{self, claim, controller_ref, ignore_not_found};
 use crate::replicaset::slow_start;
 use crate::revisions::{self, HashCollision};
 use crate::runner::{self, ReconcileResult};
-use crate::{events, podutil, selector};
+use crate::{events, podutil};
+use peapod_apimachinery::selectors;
 use placement::Placement;
 use plan::{PodView, Strategy};
 
@@ -53,9 +54,9 @@ fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<DaemonSet>> 
         ctx.daemonsets.store(),
         "DaemonSet",
         |o, labels| {
-            o.spec
-                .as_ref()
-                .is_some_and(|s| crate::selector::matches(&s.selector, labels))
+            o.spec.as_ref().is_some_and(|s| {
+                peapod_apimachinery::selectors::workload_selects(&s.selector, labels)
+            })
         },
     )
 }
@@ -127,7 +128,7 @@ async fn reconcile(ds: Arc<DaemonSet>, ctx: Arc<Context>) -> ReconcileResult {
         &controller_ref(&*ds),
         deleting,
         ctx.pods_in(&ns),
-        |p| selector::matches(&spec.selector, p.metadata.labels.as_ref()),
+        |p| selectors::workload_selects(&spec.selector, p.metadata.labels.as_ref()),
     )
     .await?;
     let mut revs = revisions::claim_revisions(&ctx, &*ds, &spec.selector).await?;

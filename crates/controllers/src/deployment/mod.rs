@@ -22,7 +22,7 @@ use crate::context::Context;
 use crate::informer::Change;
 use crate::ownership::{controller_of, ignore_not_found};
 use crate::runner::{self, ReconcileResult};
-use crate::selector;
+use peapod_apimachinery::selectors;
 use util::*;
 
 const RESYNC: Duration = Duration::from_secs(300);
@@ -60,7 +60,7 @@ fn rs_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<Deployment>> 
                 .filter(|d| d.namespace().as_deref() == Some(&ns))
                 .filter(|d| {
                     d.spec.as_ref().is_some_and(|s| {
-                        selector::matches(&s.selector, rs.metadata.labels.as_ref())
+                        selectors::workload_selects(&s.selector, rs.metadata.labels.as_ref())
                     })
                 })
                 .map(|d| ObjectRef::from_obj(&**d))

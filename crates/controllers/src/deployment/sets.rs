@@ -14,7 +14,7 @@ use serde_json::json;
 use super::util::*;
 use crate::context::Context;
 use crate::ownership::{claim, controller_ref, ignore_lost_race, ignore_not_found};
-use crate::selector;
+use peapod_apimachinery::selectors;
 
 pub struct Sets {
     pub new: Option<ReplicaSet>,
@@ -45,7 +45,7 @@ pub async fn claim_replicasets(ctx: &Context, d: &Deployment) -> kube::Result<Ve
         &controller_ref(d),
         d.metadata.deletion_timestamp.is_some(),
         candidates,
-        |rs| selector::matches(&spec.selector, rs.metadata.labels.as_ref()),
+        |rs| selectors::workload_selects(&spec.selector, rs.metadata.labels.as_ref()),
     )
     .await?;
     Ok(owned.into_iter().map(|rs| (*rs).clone()).collect())

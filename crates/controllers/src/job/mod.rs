@@ -109,7 +109,10 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> ReconcileResult {
             .into_iter()
             .filter(|p| {
                 controller_of(&p.metadata).is_none()
-                    && crate::selector::matches(sel, p.metadata.labels.as_ref())
+                    && peapod_apimachinery::selectors::workload_selects(
+                        sel,
+                        p.metadata.labels.as_ref(),
+                    )
             })
             .collect();
         if !orphans.is_empty() && job.metadata.deletion_timestamp.is_none() {

@@ -19,7 +19,7 @@ use crate::context::Context;
 use crate::ownership::{controller_ref, ignore_not_found};
 use crate::replicaset;
 use crate::runner::{self, ReconcileResult};
-use crate::selector;
+use peapod_apimachinery::selectors;
 
 const RESYNC: Duration = Duration::from_secs(300);
 
@@ -45,7 +45,7 @@ fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<ReplicationC
             rc.spec
                 .as_ref()
                 .and_then(|s| s.selector.as_ref())
-                .is_some_and(|s| selector::matches_labels(s, labels))
+                .is_some_and(|s| selectors::equality_selector_selects(s, labels))
         },
     )
 }

@@ -26,7 +26,8 @@ use crate::context::Context;
 use crate::ownership::{self, claim, controller_ref, ignore_not_found};
 use crate::revisions::{self, HashCollision};
 use crate::runner::{self, ReconcileResult};
-use crate::{events, podutil, selector};
+use crate::{events, podutil};
+use peapod_apimachinery::selectors;
 use plan::{PodView, Revision, Step, Strategy};
 
 const RESYNC: Duration = Duration::from_secs(300);
@@ -52,9 +53,9 @@ fn pod_triggers(ctx: &Arc<Context>) -> BoxStream<'static, ObjectRef<StatefulSet>
         ctx.statefulsets.store(),
         "StatefulSet",
         |o, labels| {
-            o.spec
-                .as_ref()
-                .is_some_and(|s| crate::selector::matches(&s.selector, labels))
+            o.spec.as_ref().is_some_and(|s| {
+                peapod_apimachinery::selectors::workload_selects(&s.selector, labels)
+            })
         },
     )
 }
@@ -88,7 +89,7 @@ async fn reconcile(sts: Arc<StatefulSet>, ctx: Arc<Context>) -> ReconcileResult 
         deleting,
         ctx.pods_in(&ns),
         |p| {
-            selector::matches(&spec.selector, p.metadata.labels.as_ref())
+            selectors::workload_selects(&spec.selector, p.metadata.labels.as_ref())
                 && identity::ordinal_of(&set, &p.name_any()).is_some()
         },
     )
