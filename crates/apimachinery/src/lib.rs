@@ -9,5 +9,6 @@ pub mod quantity;
 pub mod query;
 pub mod selectors;
 pub mod timeconv;
+pub mod well_known;
 
 pub use gvk::Gvk;

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-pub const GIT_VERSION: &str = "v1.33.1";
+pub use peapod_apimachinery::well_known::KUBERNETES_VERSION as GIT_VERSION;
 
 pub fn info() -> Value {
     json!({

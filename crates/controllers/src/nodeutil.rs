@@ -4,9 +4,10 @@
 
 use k8s_openapi::api::core::v1::{Node, Taint};
 
-pub const NOT_READY: &str = "node.kubernetes.io/not-ready";
-pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
-pub const UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+pub use peapod_apimachinery::well_known::{
+    TAINT_NOT_READY as NOT_READY, TAINT_UNREACHABLE as UNREACHABLE,
+    TAINT_UNSCHEDULABLE as UNSCHEDULABLE,
+};
 pub const DISK_PRESSURE: &str = "node.kubernetes.io/disk-pressure";
 pub const MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
 pub const PID_PRESSURE: &str = "node.kubernetes.io/pid-pressure";

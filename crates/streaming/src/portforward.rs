@@ -21,7 +21,8 @@ use crate::spdy::{HeaderCompressor, HeaderDecompressor, SpdyError};
 /// Opens a TCP connection to a port of the pod.
 pub type Dialer = Arc<dyn Fn(u16) -> BoxFuture<'static, io::Result<TcpStream>> + Send + Sync>;
 
-const TCP_CHUNK: usize = 32 * 1024;
+/// How much is read from a forwarded TCP connection at a time (SPDY and WebSocket alike).
+pub(crate) const TCP_CHUNK: usize = 32 * 1024;
 
 /// The two SPDY streams kubectl opens per forwarded connection.
 #[derive(Default)]

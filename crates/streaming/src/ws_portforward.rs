@@ -12,13 +12,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::error::StreamError;
-use crate::portforward::Dialer;
+use crate::portforward::{Dialer, TCP_CHUNK};
 use crate::query::Query;
 
 /// The binary channel protocol of kubelet's WebSocket port-forward.
 pub const CHANNEL_PROTOCOL: &str = "v4.channel.k8s.io";
-
-const TCP_CHUNK: usize = 32 * 1024;
 
 /// The ports to forward: `ports` may repeat and each value may list several, comma-separated.
 pub fn ports(query: &Query) -> Result<Vec<u16>, StreamError> {

@@ -17,7 +17,7 @@ use crate::json::{metadata_map, object_entry, str_at};
 pub const ANNOTATION_PREFIX: &str = "podpreset.admission.kubernetes.io";
 /// `"true"` on a pod keeps every preset away from it.
 pub const EXCLUDE_ANNOTATION: &str = "podpreset.admission.kubernetes.io/exclude";
-const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
+use peapod_apimachinery::well_known::MIRROR_POD_ANNOTATION;
 
 /// What [`apply_pod_presets`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -16,7 +16,7 @@ pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
 /// The expiry requested for the projected token (extended by the server, see TokenRequest).
 pub const PROJECTED_TOKEN_EXPIRATION_SECONDS: i64 = 3607;
 
-const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
+use peapod_apimachinery::well_known::MIRROR_POD_ANNOTATION;
 const ENFORCE_MOUNTABLE_SECRETS_ANNOTATION: &str = "kubernetes.io/enforce-mountable-secrets";
 /// Characters of generated name suffixes (no vowels, so no words are spelled by chance).
 const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Owne
 use kube::api::PostParams;
 use kube::{Api, Client};
 
-pub const LEASE_NAMESPACE: &str = "kube-node-lease";
+pub use peapod_apimachinery::well_known::NODE_LEASE_NAMESPACE as LEASE_NAMESPACE;
 pub const LEASE_DURATION_SECONDS: i32 = 40;
 
 /// Creates or renews the Lease `<node>`.

@@ -14,7 +14,7 @@ use super::eviction::EvictionThresholds;
 use super::machine::{Machine, MAX_PODS};
 use super::pressure::Pressure;
 
-pub const KUBELET_VERSION: &str = "v1.33.1";
+pub use peapod_apimachinery::well_known::KUBERNETES_VERSION as KUBELET_VERSION;
 
 /// (type, status, reason, message) of the four conditions, with kubelet's wording.
 fn condition_facts(p: Pressure) -> [(&'static str, bool, &'static str, &'static str); 4] {

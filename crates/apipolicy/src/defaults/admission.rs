@@ -4,8 +4,9 @@
 use crate::json::{child_obj, default_value};
 use serde_json::{json, Value};
 
-const NOT_READY: &str = "node.kubernetes.io/not-ready";
-const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+use peapod_apimachinery::well_known::{
+    TAINT_NOT_READY as NOT_READY, TAINT_UNREACHABLE as UNREACHABLE,
+};
 const DEFAULT_TOLERATION_SECONDS: i64 = 300;
 
 pub fn admit_pod(pod: &mut Value) {

@@ -11,7 +11,7 @@ use crate::json::{at, bool_at, obj_at, str_at};
 use peapod_apimachinery::selectors::json_selector_matches;
 use serde_json::Value;
 
-pub const CONTROLLER_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
+pub use crate::defaults::JOB_CONTROLLER_UID as CONTROLLER_UID_LABEL;
 
 /// Validates a JobSpec at `path`; `is_job` is false inside a CronJob's jobTemplate.
 fn validate_job_spec(spec: &Value, path: &str, is_job: bool, errs: &mut Errs) {

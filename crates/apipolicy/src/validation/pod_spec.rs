@@ -9,7 +9,8 @@ use crate::json::{arr_at, bool_at, i64_at, str_at};
 use serde_json::Value;
 use std::collections::HashSet;
 
-const MAX_INT32: i64 = i32::MAX as i64;
+/// The largest value an int32 API field holds (the bound of its range errors).
+pub(super) const MAX_INT32: i64 = i32::MAX as i64;
 
 /// Validates a pod template (`metadata` labels/annotations and `spec`) at `path`.
 pub fn validate_pod_template(tpl: &Value, path: &str, errs: &mut Errs) {

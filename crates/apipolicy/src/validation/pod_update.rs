@@ -2,11 +2,9 @@
 //! removed scheduling gates, and a negative grace period corrected to 1. Nothing else in spec.
 
 use super::errors::{child, Errs};
-use super::pod_spec::validate_tolerations;
+use super::pod_spec::{validate_tolerations, MAX_INT32};
 use crate::json::{arr_at, at, i64_at, is_empty, str_at};
 use serde_json::{Map, Value};
-
-const MAX_INT32: i64 = i32::MAX as i64;
 
 const UPDATABLE_FIELDS: &str = "`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
 

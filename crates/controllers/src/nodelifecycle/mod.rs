@@ -27,7 +27,7 @@ use crate::ownership::{ignore_lost_race, ignore_not_found};
 use crate::{events, nodeutil, podutil};
 use eviction::Eviction;
 
-pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
+pub use peapod_apimachinery::well_known::NODE_LEASE_NAMESPACE;
 const COMPONENT: &str = "node-controller";
 
 #[derive(Clone, Debug)]

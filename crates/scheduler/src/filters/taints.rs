@@ -7,8 +7,9 @@ use peapod_apimachinery::placement::tolerated_by;
 
 use super::{FilterResult, Rejection};
 
-pub const NOT_READY_KEY: &str = "node.kubernetes.io/not-ready";
-pub const UNREACHABLE_KEY: &str = "node.kubernetes.io/unreachable";
+pub use peapod_apimachinery::well_known::{
+    TAINT_NOT_READY as NOT_READY_KEY, TAINT_UNREACHABLE as UNREACHABLE_KEY,
+};
 
 /// The node's taints plus the readiness taint implied by its Ready condition.
 pub fn effective_taints(node: &Node) -> Vec<Taint> {

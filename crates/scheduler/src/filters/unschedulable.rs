@@ -7,7 +7,7 @@ use super::{FilterResult, Rejection};
 use peapod_apimachinery::placement::tolerates;
 
 pub const REASON: &str = "node(s) were unschedulable";
-pub const TAINT_KEY: &str = "node.kubernetes.io/unschedulable";
+pub use peapod_apimachinery::well_known::TAINT_UNSCHEDULABLE as TAINT_KEY;
 
 pub fn node_unschedulable(tolerations: &[Toleration], node: &Node) -> FilterResult {
     let cordoned = node
