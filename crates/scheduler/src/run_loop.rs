@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use crate::algorithm::{self, Outcome, Preemption};
 use crate::api::{self, NotScheduled};
 use crate::change;
-use crate::events::Recorder;
+use crate::events::{EventType, Recorder};
 use crate::filters::PodContext;
 use crate::message;
 use crate::node_info::{pod_key, NodeInfo, PlacedPod};
@@ -337,7 +337,7 @@ impl Scheduler {
                     let _ = done.send(Done::Bound { uid });
                     let msg = format!("Successfully assigned {} to {node}", pod_key(&pod));
                     recorder
-                        .pod_event(&pod, "Normal", "Scheduled", "Binding", &msg)
+                        .pod_event(&pod, EventType::Normal, "Scheduled", "Binding", &msg)
                         .await;
                 }
                 Err(error) => {
@@ -359,7 +359,7 @@ impl Scheduler {
             recorder
                 .pod_event(
                     &pod,
-                    "Warning",
+                    EventType::Warning,
                     "FailedScheduling",
                     "Scheduling",
                     &report.message,
@@ -404,7 +404,13 @@ impl Scheduler {
                 match api::preempt_victim(&api, name, uid, &condition_msg).await {
                     Ok(()) => {
                         recorder
-                            .pod_event(&victim, "Normal", "Preempted", "Preempting", &event_msg)
+                            .pod_event(
+                                &victim,
+                                EventType::Normal,
+                                "Preempted",
+                                "Preempting",
+                                &event_msg,
+                            )
                             .await
                     }
                     Err(e) => tracing::warn!(pod = %pod_key(&victim), "preemption failed: {e}"),
