@@ -1,5 +1,6 @@
 //! API machinery: identity of API types, label/field selectors, patches, resource quantities
-//! node placement rules (node selectors, taints and tolerations) and query strings.
+//! node placement rules (node selectors, taints and tolerations), query strings, API times as
+//! chrono values and the well-known names several crates share.
 //! Pure functions over API objects; no I/O lives here.
 
 pub mod gvk;
