@@ -10,6 +10,7 @@ use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures::stream::SplitSink;
 use futures::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -101,12 +102,7 @@ async fn tunnel_over_websocket(socket: WebSocket, dial: Dialer, pod: String) {
                 return;
             }
         }
-        let close = CloseFrame {
-            code: 1000,
-            reason: "".into(),
-        };
-        let _ = sink.send(Message::Close(Some(close))).await;
-        let _ = sink.close().await;
+        close_normally(&mut sink).await;
     };
     let reader = async move {
         // Pings are answered by the WebSocket layer while we keep reading.
@@ -120,6 +116,16 @@ async fn tunnel_over_websocket(socket: WebSocket, dial: Dialer, pod: String) {
     };
     futures::future::join(reader, writer).await;
     session.abort();
+}
+
+/// Ends a WebSocket as the kubelet does once the streams are done: a normal close.
+pub(crate) async fn close_normally(sink: &mut SplitSink<WebSocket, Message>) {
+    let close = CloseFrame {
+        code: 1000,
+        reason: "".into(),
+    };
+    let _ = sink.send(Message::Close(Some(close))).await;
+    let _ = sink.close().await;
 }
 
 /// kubectl's fallback: answer 101 `Upgrade: SPDY/3.1` and speak SPDY on the raw connection.

@@ -5,13 +5,14 @@
 //! channel is the port as two little-endian bytes. Each port gets one TCP connection in the
 //! pod, dialled at once; the WebSocket closes when every connection has ended.
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{Message, WebSocket};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::error::StreamError;
+use crate::http_portforward::close_normally;
 use crate::portforward::{Dialer, TCP_CHUNK};
 use crate::query::Query;
 
@@ -94,13 +95,8 @@ pub async fn serve(socket: WebSocket, ports: Vec<u16>, dial: Dialer, pod: String
                 return;
             }
         }
-        // Every connection has ended: close as the kubelet does.
-        let close = CloseFrame {
-            code: 1000,
-            reason: "".into(),
-        };
-        let _ = sink.send(Message::Close(Some(close))).await;
-        let _ = sink.close().await;
+        // Every connection has ended.
+        close_normally(&mut sink).await;
     };
     let reader = async move {
         while let Some(Ok(message)) = stream.next().await {
